@@ -1,0 +1,33 @@
+"""Checkers for the exercises: call them on your own implementation.
+
+A checker passes quietly when your function is right and raises an
+``AssertionError`` with a specific hint when it is not, for example::
+
+    from course_lib.checks import check_kl_normal
+    check_kl_normal(my_kl)   # AssertionError: the KL is twice too large: did you drop the 1/2?
+
+One module per chapter; all checkers are importable from here.
+"""
+from __future__ import annotations
+
+from .foundations import check_kl_normal, check_ndcg_at_k, check_reparameterize
+from .getting_started import check_log_returns, check_rolling_volatility, check_train_only_scaler
+from .embeddings import *  # noqa: F401,F403  (chapter 1)
+from .factors import *  # noqa: F401,F403  (chapter 2)
+from .recommendation import *  # noqa: F401,F403  (chapter 3)
+from .anomaly import *  # noqa: F401,F403  (chapter 4)
+
+from . import anomaly as _a, embeddings as _e, factors as _f, recommendation as _r
+
+__all__ = [
+    "check_reparameterize",
+    "check_kl_normal",
+    "check_ndcg_at_k",
+    "check_log_returns",
+    "check_rolling_volatility",
+    "check_train_only_scaler",
+    *_e.__all__,
+    *_f.__all__,
+    *_r.__all__,
+    *_a.__all__,
+]

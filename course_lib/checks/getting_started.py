@@ -1,0 +1,84 @@
+"""Checkers for Chapter 0's warm-up exercises: returns, rolling volatility, train-only scaling."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from ._common import call
+
+__all__ = ["check_log_returns", "check_rolling_volatility", "check_train_only_scaler"]
+
+
+def _prices() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    idx = pd.bdate_range("2020-01-01", periods=60, name="date")
+    steps = rng.normal(0, 0.02, size=(60, 2))
+    return pd.DataFrame(100 * np.exp(np.cumsum(steps, axis=0)), index=idx, columns=["AAA", "BBB"])
+
+
+def check_log_returns(fn: Callable[[pd.DataFrame], pd.DataFrame]) -> None:
+    """Check ``fn(prices) -> log returns`` (first date dropped, same columns)."""
+    p = _prices()
+    out = call(fn, p.copy(), what="log_returns")
+    assert isinstance(out, pd.DataFrame), f"return a DataFrame (dates x tickers), got {type(out).__name__}."
+    ref = np.log(p).diff().iloc[1:]
+    simple = p.pct_change().iloc[1:]
+    if out.shape == p.shape:
+        raise AssertionError("the first row has no previous price: drop it (e.g. .iloc[1:] or .dropna()).")
+    assert out.shape == ref.shape, f"expected shape {ref.shape}, got {out.shape}."
+    if np.allclose(out.to_numpy(), simple.to_numpy()):
+        raise AssertionError("those are simple returns P_t/P_{t-1} - 1; the log return is log(P_t) - log(P_{t-1}).")
+    if np.allclose(out.to_numpy(), -ref.to_numpy()):
+        raise AssertionError("the sign is flipped: the return on day t is log(P_t) - log(P_{t-1}).")
+    if np.allclose(out.to_numpy(), np.log(p).diff(-1).iloc[:-1].to_numpy() * -1):
+        raise AssertionError("these returns are shifted one day into the past (look-ahead): use .diff(), not .diff(-1).")
+    assert out.index.equals(ref.index), "the returns should keep the dates of the prices, minus the first one."
+    assert np.allclose(out.to_numpy(), ref.to_numpy()), "the values differ from log(P_t) - log(P_{t-1})."
+
+
+def check_rolling_volatility(fn: Callable[[pd.DataFrame, int], pd.DataFrame]) -> None:
+    """Check ``fn(returns, window)`` is the trailing standard deviation, with no look-ahead."""
+    r = np.log(_prices()).diff().iloc[1:]
+    w = 5
+    out = call(fn, r.copy(), w, what="rolling_volatility")
+    assert isinstance(out, pd.DataFrame), f"return a DataFrame, got {type(out).__name__}."
+    ref = r.rolling(w).std()
+    assert out.shape == ref.shape, f"keep one row per date (the first window-1 rows are NaN); expected {ref.shape}, got {out.shape}."
+    centred = r.rolling(w, center=True).std()
+    if np.allclose(out.fillna(0).to_numpy(), centred.fillna(0).to_numpy()):
+        raise AssertionError("center=True uses future returns (look-ahead): the volatility on day t may only use days up to t.")
+    shifted = r.shift(-(w - 1)).rolling(w).std()
+    if np.allclose(out.fillna(0).to_numpy(), shifted.fillna(0).to_numpy()):
+        raise AssertionError("the window looks forward: use returns.rolling(window).std(), which ends on day t.")
+    if np.allclose(out.iloc[w:].to_numpy(), r.rolling(w).std(ddof=0).iloc[w:].to_numpy()):
+        raise AssertionError("you used the population std (ddof=0); pandas' default sample std (ddof=1) is expected.")
+    if np.allclose(out.iloc[w:].to_numpy(), (r.rolling(w).std() * np.sqrt(252)).iloc[w:].to_numpy()):
+        raise AssertionError("this is annualised; return the daily volatility (multiply by sqrt(252) only when you report it).")
+    assert out.iloc[: w - 1].isna().all().all(), f"the first {w - 1} dates have an incomplete window and must be NaN, not filled."
+    assert np.allclose(out.iloc[w - 1 :].to_numpy(), ref.iloc[w - 1 :].to_numpy()), "the values differ from returns.rolling(window).std()."
+    # No look-ahead: changing the future must not change the past.
+    r2 = r.copy()
+    r2.iloc[40:] *= 10
+    out2 = call(fn, r2, w, what="rolling_volatility")
+    assert np.allclose(out.iloc[:40].fillna(0).to_numpy(), out2.iloc[:40].fillna(0).to_numpy()), "changing future returns changed past volatilities: that is look-ahead."
+
+
+def check_train_only_scaler(fn: Callable[[pd.DataFrame, pd.DataFrame], tuple[pd.DataFrame, pd.DataFrame]]) -> None:
+    """Check ``fn(train, test) -> (train_scaled, test_scaled)`` uses training statistics only."""
+    r = np.log(_prices()).diff().iloc[1:]
+    train, test = r.iloc[:40], r.iloc[40:] * 3 + 0.01
+    out = call(fn, train.copy(), test.copy(), what="scale")
+    assert isinstance(out, tuple) and len(out) == 2, "return a pair (train_scaled, test_scaled)."
+    tr, te = (np.asarray(o, dtype=float) for o in out)
+    mu, sd = train.mean().to_numpy(), train.std(ddof=0).to_numpy()
+    if np.allclose(te.mean(axis=0), 0, atol=1e-8):
+        raise AssertionError("the test part has mean exactly 0: it was scaled with its own (or full-sample) statistics. Fit on train only.")
+    full = pd.concat([train, test])
+    if np.allclose(te, ((test - full.mean()) / full.std(ddof=0)).to_numpy()):
+        raise AssertionError("you used full-sample statistics, which include the test period (look-ahead). Fit on train only.")
+    sd1 = train.std(ddof=1).to_numpy()
+    ok = np.allclose(te, (test.to_numpy() - mu) / sd) or np.allclose(te, (test.to_numpy() - mu) / sd1)
+    assert ok, "the test part should be (test - train mean) / train std."
+    assert np.allclose(tr.mean(axis=0), 0, atol=1e-8), "the training part should have mean 0 after scaling."

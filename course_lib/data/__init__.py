@@ -1,0 +1,39 @@
+"""Data for the course: generated markets, shipped real prices, and look-ahead-free features.
+
+Submodules
+----------
+market
+    :func:`make_factor_market`, a synthetic factor market with known factors,
+    loadings and sectors (linear, or with a non-linear twist).
+prices
+    Daily prices of 20 S&P 500 stocks, the index and 5 factor ETFs, shipped
+    with the package (no network), and their GICS ``SECTORS``.
+features
+    Log returns, rolling features, chronological splits and a scaler fitted on
+    the training part only.
+"""
+from __future__ import annotations
+
+from .features import (
+    Splits,
+    chronological_split,
+    log_returns,
+    rolling_features,
+    scale_splits,
+)
+from .market import FactorMarket, make_factor_market
+from .prices import SECTORS, load_factor_etfs, load_sp500_index, load_sp500_prices
+
+__all__ = [
+    "FactorMarket",
+    "make_factor_market",
+    "SECTORS",
+    "load_sp500_prices",
+    "load_sp500_index",
+    "load_factor_etfs",
+    "log_returns",
+    "rolling_features",
+    "chronological_split",
+    "scale_splits",
+    "Splits",
+]
