@@ -141,7 +141,8 @@ class AutoencoderEmbedder(TransformerMixin, _TorchEstimator):
 
     def transform(self, X: Any) -> np.ndarray:
         """Codes of ``X``, shape (n_samples, latent_dim)."""
-        return self._apply(self.model_.encode, self._check_X(X))
+        X = self._check_X(X)
+        return self._apply(self.model_.encode, X)
 
     def inverse_transform(self, Z: Any) -> np.ndarray:
         """Decode codes of shape (n_samples, latent_dim) back to (n_samples, n_features)."""
@@ -227,11 +228,13 @@ class VAEFactorModel(TransformerMixin, _TorchEstimator):
 
     def transform(self, X: Any) -> np.ndarray:
         """Posterior means, shape (n_samples, n_components)."""
-        return self._apply(lambda x: self.model_.encode(x)[0], self._check_X(X))
+        X = self._check_X(X)
+        return self._apply(lambda x: self.model_.encode(x)[0], X)
 
     def posterior(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         """Posterior ``(mu, std)``, each of shape (n_samples, n_components)."""
-        mu, logvar = self._apply(self.model_.encode, self._check_X(X))
+        X = self._check_X(X)
+        mu, logvar = self._apply(self.model_.encode, X)
         return mu, np.exp(0.5 * logvar)
 
     def inverse_transform(self, Z: Any) -> np.ndarray:

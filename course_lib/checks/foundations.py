@@ -28,6 +28,8 @@ def check_reparameterize(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor
     zn = to_numpy(z, "reparameterize")
     assert not np.allclose(zn, mu0.numpy()), "z equals mu: you forgot the noise term sigma * eps."
     m, s = zn.mean(axis=0), zn.std(axis=0)
+    if np.allclose(s, 0, atol=1e-6):
+        raise AssertionError("every row got the same noise: draw one eps per element with torch.randn_like(mu).")
     if np.allclose(m, 0, atol=0.05):
         raise AssertionError("the samples have mean 0 instead of mu: did you forget to add mu?")
     assert np.allclose(m, mu0.numpy(), atol=0.06), f"the sample mean should be mu={mu0.tolist()}, got {m.round(3).tolist()}."
@@ -46,7 +48,12 @@ def check_reparameterize(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor
             "(torch.normal(mu, std) and .detach() cut the gradient)."
         )
     z.sum().backward()
-    assert mu.grad is not None and torch.allclose(mu.grad, torch.ones_like(mu)), "dz/dmu should be 1: return mu + std * eps."
+    if mu.grad is None or not mu.grad.abs().sum() > 0:
+        raise AssertionError(
+            "no gradient reaches mu: draw eps = torch.randn_like(std) and return mu + std * eps "
+            "(torch.normal(mu, std) samples without a path for the gradient)."
+        )
+    assert torch.allclose(mu.grad, torch.ones_like(mu)), "dz/dmu should be 1: return mu + std * eps."
     assert logvar.grad is not None and logvar.grad.abs().sum() > 0, "no gradient reaches logvar: compute std from logvar inside the function."
     z2 = call(fn, mu0.repeat(4, 1), (2 * std0.log()).repeat(4, 1), what="reparameterize")
     assert not torch.allclose(z2[0], z2[1]), "every row got the same noise: draw one eps per element with torch.randn_like."
@@ -98,10 +105,12 @@ def check_ndcg_at_k(fn: Callable[[np.ndarray, object, int], np.ndarray]) -> None
         raise AssertionError("a hit at rank 1 gave a non-finite value: the discount is 1/log2(rank + 1) with ranks from 1, so log2(2) = 1 at the top.")
     if close(first, [0.0]):
         raise AssertionError("the top-scored item is a hit but NDCG is 0: rank items by descending score (np.argsort(-scores)).")
+    if close(first, [1 / math.log2(3)]):
+        raise AssertionError("off by one in the discount: the item at rank 1 is discounted by 1/log2(1 + 1) = 1.")
     assert close(first, [1.0]), f"a single held-out item ranked first must give NDCG 1, got {first[0]:.4f}."
     second = run(scores, np.array([[0, 1, 0, 0, 0]]), 3)
     expected = 1 / math.log2(3)
-    if close(second, [1 / math.log2(4)]):
+    if close(second, [1 / math.log2(4)]) or close(second, [math.log2(3) / math.log2(4)]):
         raise AssertionError("off by one in the discount: rank 2 must be discounted by 1/log2(3), not 1/log2(4).")
     if close(second, [1.0]):
         raise AssertionError("a hit at rank 2 scored 1: apply the discount 1/log2(rank + 1) to each hit.")

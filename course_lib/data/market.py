@@ -144,6 +144,12 @@ def make_factor_market(
     B[:, 0] = 1.0 + 0.2 * rng.standard_normal(n_stocks)
     if K > 1:
         centroids = rng.standard_normal((n_sectors, K - 1))
+        if n_sectors >= K:
+            # Centred, orthogonal columns of equal size: every style factor is distinct from the
+            # market and from the others, so its strength is set by its volatility alone.
+            centroids -= centroids.mean(axis=0)
+            q, _ = np.linalg.qr(centroids)
+            centroids = q * np.sqrt(n_sectors)
         B[:, 1:] = centroids[sector_idx] + 0.25 * rng.standard_normal((n_stocks, K - 1))
     factor_vol = np.concatenate([[0.010], np.linspace(0.008, 0.004, K - 1)]) if K > 1 else np.array([0.010])
     idio_vol = rng.uniform(0.008, 0.016, n_stocks)

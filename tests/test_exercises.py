@@ -1,0 +1,106 @@
+"""The exercise system: generator behaviour, and exercises/ in sync with solutions/."""
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from course_lib.exercises import STUB, make_exercise, out_of_date
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _nb(*cells):
+    return new_notebook(cells=list(cells))
+
+
+def test_solution_region_becomes_an_indented_stub_with_hints():
+    src = (
+        "def f(x):\n"
+        "    ### BEGIN SOLUTION\n"
+        "    # HINT: square it\n"
+        "    y = x * x\n"
+        "    return y\n"
+        "    ### END SOLUTION\n"
+        "print(f)"
+    )
+    cell = new_code_cell(src, execution_count=3, outputs=[nbformat.v4.new_output("stream", text="hi")])
+    ex = make_exercise(_nb(cell))
+    out = ex.cells[0]
+    assert out.source == f"def f(x):\n    # HINT: square it\n    # YOUR CODE HERE\n    {STUB}\nprint(f)"
+    assert out.outputs == [] and out.execution_count is None
+    assert "y = x * x" not in out.source
+    assert cell.source == src, "the solution notebook is not modified"
+
+
+def test_hidden_tests_are_removed_and_markdown_answers_blanked():
+    nb = _nb(
+        new_code_cell("check(f)\n### BEGIN HIDDEN TESTS\nassert f(2) == 4\n### END HIDDEN TESTS"),
+        new_markdown_cell("Why?\n\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION"),
+    )
+    ex = make_exercise(nb)
+    assert ex.cells[0].source == "check(f)"
+    assert ex.cells[1].source == "Why?\n\nYOUR ANSWER HERE"
+
+
+@pytest.mark.parametrize(
+    "src, match",
+    [
+        ("### BEGIN SOLUTION\nx = 1", "never closed"),
+        ("x = 1\n### END SOLUTION", "without a matching"),
+        ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n### END SOLUTION", "cannot nest"),
+        ("### BEGIN HIDDEN TESTS\nx\n### END SOLUTION", "without a matching"),
+    ],
+)
+def test_malformed_regions_are_errors(src, match):
+    with pytest.raises(ValueError, match=match):
+        make_exercise(_nb(new_code_cell(src)), "bad.ipynb")
+
+
+def test_generated_exercises_raise_not_implemented(tmp_path):
+    nb = _nb(new_code_cell("def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION"), new_code_cell("f(1)"))
+    ex = make_exercise(nb)
+    ns: dict = {}
+    exec(ex.cells[0].source, ns)
+    with pytest.raises(NotImplementedError):
+        exec(ex.cells[1].source, ns)
+
+
+def test_out_of_date_detects_stale_missing_and_orphaned(tmp_path):
+    src, dst = tmp_path / "solutions", tmp_path / "exercises"
+    src.mkdir()
+    dst.mkdir()
+    nbformat.write(_nb(new_code_cell("### BEGIN SOLUTION\nx = 1\n### END SOLUTION")), src / "a.ipynb")
+    assert out_of_date(src, dst) == ["a.ipynb (missing)"]
+    nbformat.write(make_exercise(nbformat.read(src / "a.ipynb", as_version=4)), dst / "a.ipynb")
+    assert out_of_date(src, dst) == []
+    nbformat.write(_nb(new_code_cell("x = 1")), dst / "a.ipynb")
+    nbformat.write(_nb(), dst / "zzz.ipynb")
+    assert out_of_date(src, dst) == ["a.ipynb (stale)", "zzz.ipynb (no solution notebook)"]
+
+
+def test_exercises_folder_is_in_sync_with_solutions():
+    problems = out_of_date(ROOT / "solutions", ROOT / "exercises")
+    assert not problems, f"exercises/ is out of date: {problems}. Run `make exercises`."
+
+
+def test_every_solution_notebook_has_at_least_three_checked_exercises():
+    sols = sorted((ROOT / "solutions").glob("*.ipynb"))
+    assert sols, "solutions/ holds no notebooks"
+    for path in sols:
+        nb = nbformat.read(path, as_version=4)
+        code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        n_regions = code.count("### BEGIN SOLUTION")
+        assert n_regions >= 3, f"{path.name}: only {n_regions} exercises"
+        assert code.count("check_") >= 3, f"{path.name}: every exercise needs a checker call from course_lib.checks"
+        ex = nbformat.read(ROOT / "exercises" / path.name, as_version=4)
+        ex_code = "\n".join(c.source for c in ex.cells if c.cell_type == "code")
+        assert ex_code.count(STUB) == n_regions
+        assert "### BEGIN SOLUTION" not in ex_code
+
+
+def test_every_chapter_has_a_solution_exercise_pair():
+    chapters = [p.name for p in sorted((ROOT / "notebooks").glob("0[1-9]_*.ipynb"))]
+    for name in chapters:
+        assert (ROOT / "solutions" / name).exists(), f"solutions/{name} is missing"
+        assert (ROOT / "exercises" / name).exists(), f"exercises/{name} is missing"
