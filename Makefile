@@ -41,7 +41,7 @@ exercises: $(STAMP)
 	$(BIN)/python -m course_lib.exercises
 
 outputs: $(STAMP)
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 $(NOTEBOOKS)
+	TQDM_DISABLE=1 $(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 $(NOTEBOOKS)
 	$(BIN)/python -m course_lib.exercises
 
 seeds: $(STAMP)

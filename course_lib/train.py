@@ -203,7 +203,9 @@ def fit(
     hist = History()
     best, best_state, bad_epochs = math.inf, None, 0
     n = X.shape[0]
-    bar = trange(epochs, desc=desc, disable=not progress, leave=True)
+    # Only pass `disable` when turning the bar off, so TQDM_DISABLE=1 in the environment can also
+    # silence it (`make outputs` does, so stored notebooks carry no frozen progress bars).
+    bar = trange(epochs, desc=desc, leave=True, **({} if progress else {"disable": True}))
     for epoch in bar:
         b = float(schedule(epoch))
         model.train()
