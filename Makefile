@@ -19,7 +19,6 @@ NOTEBOOKS := $(wildcard notebooks/*.ipynb) $(wildcard solutions/*.ipynb)
 
 $(STAMP): pyproject.toml requirements-lock.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements-lock.txt -e ".[dev]"
 	# MovieLens-100k for Chapter 3 ships inside the RecBole wheel; only the data file is used.
 	$(BIN)/python -m pip install --quiet --no-deps recbole==1.2.1
