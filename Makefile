@@ -14,6 +14,8 @@ STAMP  := $(VENV)/.installed
 WORKERS ?= 2
 NBVAL  := --nbval-lax --nbval-current-env --nbval-cell-timeout=300
 NOTEBOOKS := $(wildcard notebooks/*.ipynb) $(wildcard solutions/*.ipynb)
+# JupyterLab refuses to run as root (containers) unless told; extra flags via LAB_FLAGS=...
+LAB_FLAGS ?= $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
 .PHONY: lab test unit notebooks exercises outputs seeds bench clean
 
@@ -25,7 +27,7 @@ $(STAMP): pyproject.toml requirements-lock.txt
 	touch $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/00_getting_started.ipynb
+	$(BIN)/jupyter lab $(LAB_FLAGS) notebooks/00_getting_started.ipynb
 
 test: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(WORKERS) --dist loadscope $(NBVAL) tests $(NOTEBOOKS)
