@@ -104,3 +104,16 @@ def test_every_chapter_has_a_solution_exercise_pair():
     for name in chapters:
         assert (ROOT / "solutions" / name).exists(), f"solutions/{name} is missing"
         assert (ROOT / "exercises" / name).exists(), f"exercises/{name} is missing"
+
+
+def test_generate_and_command_line_check(tmp_path, capsys):
+    from course_lib.exercises import generate, main
+
+    src, dst = tmp_path / "solutions", tmp_path / "exercises"
+    src.mkdir()
+    nbformat.write(_nb(new_code_cell("### BEGIN SOLUTION\nx = 1\n### END SOLUTION")), src / "a.ipynb")
+    assert main(["--src", str(src), "--dst", str(dst), "--check"]) == 1
+    assert "make exercises" in capsys.readouterr().out
+    assert generate(src, dst) == [dst / "a.ipynb"]
+    assert main(["--src", str(src), "--dst", str(dst), "--check"]) == 0
+    assert STUB in nbformat.read(dst / "a.ipynb", as_version=4).cells[0].source
