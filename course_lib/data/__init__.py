@@ -8,6 +8,10 @@ market
 prices
     Daily prices of 20 S&P 500 stocks, the index and 5 factor ETFs, shipped
     with the package (no network), and their GICS ``SECTORS``.
+holdings
+    :func:`make_fund_holdings`, generated investor-fund holdings with a known truth (Chapter 3).
+movielens
+    :func:`load_movielens_100k`, MovieLens-100k read from a local file (not shipped; Chapter 3).
 features
     Log returns, rolling features, chronological splits and a scaler fitted on
     the training part only.
@@ -22,6 +26,8 @@ from .features import (
     scale_splits,
 )
 from .market import FactorMarket, make_factor_market
+from .holdings import ASSET_CLASSES, THEMES, FundHoldings, make_fund_holdings
+from .movielens import load_movielens_100k, movielens_100k_path
 from .prices import SECTORS, load_factor_etfs, load_sp500_index, load_sp500_prices
 
 __all__ = [
@@ -36,4 +42,10 @@ __all__ = [
     "chronological_split",
     "scale_splits",
     "Splits",
+    "FundHoldings",
+    "ASSET_CLASSES",
+    "THEMES",
+    "make_fund_holdings",
+    "load_movielens_100k",
+    "movielens_100k_path",
 ]

@@ -1,0 +1,466 @@
+r"""Autoencoders for implicit-feedback recommendation, and the baselines they must beat.
+
+Models
+------
+:class:`RecAutoencoder` is Mult-VAE (``variational=True``) or Mult-DAE
+(``variational=False``) of Liang, Krishnan, Hoffman and Jebara (WWW 2018):
+``[n_items -> 600 -> 200 -> 600 -> n_items]``, tanh, the input L2-normalised
+and dropped out (p = 0.5) in training, :math:`z = \mu` at prediction.
+
+Likelihoods (:func:`recommender_loss`), per user with click vector :math:`x` and decoder logits :math:`f`:
+
+.. math::
+   \text{multinomial: } -\sum_j x_j \log \operatorname{softmax}(f)_j, \qquad
+   \text{weighted BCE: } -\sum_j w_j\,[x_j \log\sigma(f_j) + (1-x_j)\log(1-\sigma(f_j))],\ w_j = 1 \text{ if } x_j \text{ else } w_0,
+
+   \text{Gaussian: } \tfrac12 \sum_j (x_j - f_j)^2 .
+
+Baselines: :func:`popularity_scores` and EASE (Steck 2019),
+:math:`B = I - P / \operatorname{diag}(P)`, :math:`P = (X^\top X + \lambda I)^{-1}`
+(:func:`ease_weights`, tuned by :func:`tune_ease`).
+
+Training goes through :func:`course_lib.train.fit` with a custom ``loss_fn``;
+the sparse matrix is densified one mini-batch at a time.
+"""
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .losses import kl_normal, linear_anneal
+from .metrics import ndcg_at_k
+from .recsplit import mask_foldin
+from .train import History, fit
+
+__all__ = [
+    "RecAutoencoder",
+    "multinomial_nll",
+    "weighted_bce",
+    "recommender_loss",
+    "TrainResult",
+    "train_recommender",
+    "predict_scores",
+    "posterior_scores",
+    "popularity_scores",
+    "ease_weights",
+    "tune_ease",
+    "latent_neighbour_scores",
+    "cold_start_scores",
+    "profile_nll",
+]
+
+
+def _as_sparse(X: Any, name: str) -> sp.csr_matrix:
+    if sp.issparse(X):
+        X = sp.csr_matrix(X, dtype=np.float32)
+    else:
+        A = np.asarray(X, dtype=np.float32)
+        if A.ndim != 2:
+            raise ValueError(f"{name} must be 2-D (users x items), got shape {A.shape}.")
+        X = sp.csr_matrix(A)
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"{name} is empty (shape {X.shape}).")
+    if not np.isfinite(X.data).all():
+        raise ValueError(f"{name} holds NaN or infinite values; interactions must be finite (0/1).")
+    return X
+
+
+class RecAutoencoder(nn.Module):
+    """Mult-VAE or Mult-DAE over a user's item vector.
+
+    Parameters
+    ----------
+    n_items : int
+    hidden : int, default 600
+    latent : int, default 200
+    variational : bool, default True
+        True: Mult-VAE (Gaussian encoder). False: Mult-DAE (deterministic code, tanh like the paper's code).
+    dropout : float, default 0.5
+        Input dropout in training (the "denoising").
+
+    Shapes: ``encode`` (n, n_items) -> ``(mu, logvar)`` each (n, latent) (``logvar`` is None for the DAE);
+    ``decode`` (n, latent) -> logits (n, n_items); ``forward`` (n, n_items) -> logits (n, n_items).
+    """
+
+    def __init__(self, n_items: int, hidden: int = 600, latent: int = 200, *, variational: bool = True, dropout: float = 0.5) -> None:
+        super().__init__()
+        if min(n_items, hidden, latent) < 1:
+            raise ValueError(f"n_items, hidden and latent must be >= 1; got {n_items}, {hidden}, {latent}.")
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout must lie in [0, 1), got {dropout}.")
+        self.n_items, self.latent, self.variational = int(n_items), int(latent), bool(variational)
+        self.drop = nn.Dropout(dropout)
+        self.enc = nn.Linear(n_items, hidden)
+        self.head = nn.Linear(hidden, 2 * latent if variational else latent)
+        self.dec = nn.Linear(latent, hidden)
+        self.out = nn.Linear(hidden, n_items)
+        for lin in (self.enc, self.head, self.dec, self.out):  # Xavier init, small biases, as in the paper's code
+            nn.init.xavier_uniform_(lin.weight)
+            nn.init.normal_(lin.bias, std=0.001)
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Posterior ``(mu, logvar)`` of shape (n, latent) each; ``logvar`` is None for the DAE."""
+        if x.dim() != 2 or x.shape[1] != self.n_items:
+            raise ValueError(f"x must have shape (n, {self.n_items}), got {tuple(x.shape)}.")
+        h = self.drop(F.normalize(x, dim=1))
+        h = self.head(torch.tanh(self.enc(h)))
+        if not self.variational:
+            return torch.tanh(h), None
+        return h[:, : self.latent], h[:, self.latent :]
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Item logits, shape (n, n_items)."""
+        return self.out(torch.tanh(self.dec(z)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits, shape (n, n_items): a posterior draw in training mode, ``z = mu`` in evaluation mode."""
+        mu, logvar = self.encode(x)
+        if logvar is not None and self.training:
+            mu = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+        return self.decode(mu)
+
+
+def _check_pair(logits: torch.Tensor, x: torch.Tensor) -> None:
+    if logits.shape != x.shape or logits.dim() != 2:
+        raise ValueError(f"logits {tuple(logits.shape)} and x {tuple(x.shape)} must both be (n_users, n_items).")
+
+
+def multinomial_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    r"""Per-user multinomial negative log-likelihood :math:`-\sum_j x_j \log\operatorname{softmax}(f)_j`, shape (n_users,)."""
+    _check_pair(logits, x)
+    return -(F.log_softmax(logits, dim=1) * x).sum(dim=1)
+
+
+def weighted_bce(logits: torch.Tensor, x: torch.Tensor, neg_weight: float = 0.1) -> torch.Tensor:
+    """Per-user binary cross-entropy with unobserved items weighted by ``neg_weight``, shape (n_users,)."""
+    _check_pair(logits, x)
+    if not 0 < neg_weight <= 1:
+        raise ValueError(f"neg_weight must lie in (0, 1], got {neg_weight}.")
+    w = x + neg_weight * (1 - x)
+    return (w * F.binary_cross_entropy_with_logits(logits, x, reduction="none")).sum(dim=1)
+
+
+def recommender_loss(likelihood: str = "multinomial", *, neg_weight: float = 0.1) -> Callable[..., tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """A ``loss_fn(model, x, beta) -> (total, recon, kl)`` for :func:`course_lib.train.fit`.
+
+    Parameters
+    ----------
+    likelihood : {"multinomial", "bce", "gaussian"}
+    neg_weight : float
+        Weight of unobserved items in the BCE (the text suggests 0.01 to 0.1).
+    """
+    if likelihood not in ("multinomial", "bce", "gaussian"):
+        raise ValueError(f"likelihood must be 'multinomial', 'bce' or 'gaussian', got {likelihood!r}.")
+
+    def loss_fn(model: RecAutoencoder, x: torch.Tensor, beta: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        mu, logvar = model.encode(x)
+        z = mu
+        if logvar is not None and model.training:
+            z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+        logits = model.decode(z)
+        if likelihood == "multinomial":
+            rec = multinomial_nll(logits, x).mean()
+        elif likelihood == "bce":
+            rec = weighted_bce(logits, x, neg_weight).mean()
+        else:
+            rec = 0.5 * (logits - x).pow(2).sum(dim=1).mean()
+        kl = kl_normal(mu, logvar).mean() if logvar is not None else rec.new_zeros(())
+        return rec + beta * kl, rec, kl
+
+    return loss_fn
+
+
+@torch.no_grad()
+def predict_scores(model: RecAutoencoder, X: Any, *, batch_size: int = 2048) -> np.ndarray:
+    """Decoder logits with ``z = mu`` for each user's input, shape (n_users, n_items), densified batch by batch."""
+    X = _as_sparse(X, "X")
+    if X.shape[1] != model.n_items:
+        raise ValueError(f"X has {X.shape[1]} items but the model expects {model.n_items}.")
+    was = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    out = [model(torch.from_numpy(X[s : s + batch_size].toarray()).to(device)).cpu().numpy() for s in range(0, X.shape[0], batch_size)]
+    model.train(was)
+    return np.concatenate(out).astype(np.float64)
+
+
+class _ValidationTracker:
+    """A beta schedule that also scores the validation users at the start of each epoch.
+
+    :func:`course_lib.train.fit` calls the schedule once per epoch, before that
+    epoch's updates; at that moment the model holds the weights after the
+    previous epoch, so the tracker measures NDCG@k there and keeps the best
+    weights. (fit also calls it once at the start for the final beta; that call
+    is recognised by its epoch number and only returns beta.)
+    """
+
+    def __init__(self, schedule: Callable[[int], float], model: RecAutoencoder, foldin: sp.csr_matrix, heldout: sp.csr_matrix, k: int, every: int) -> None:
+        self.schedule, self.model, self.foldin, self.heldout, self.k, self.every = schedule, model, foldin, heldout, k, every
+        self.next_epoch, self.epochs, self.ndcg = 0, [], []
+        self.best, self.best_epoch, self.best_state = -np.inf, 0, None
+
+    def score(self, epoch: int) -> None:
+        s = mask_foldin(predict_scores(self.model, self.foldin), self.foldin)
+        v = float(ndcg_at_k(s, self.heldout, self.k).mean())
+        self.epochs.append(epoch)
+        self.ndcg.append(v)
+        if v > self.best:
+            self.best, self.best_epoch = v, epoch
+            self.best_state = copy.deepcopy(self.model.state_dict())
+
+    def __call__(self, epoch: int) -> float:
+        if epoch == self.next_epoch:
+            if epoch > 0 and epoch % self.every == 0:
+                self.score(epoch)
+            self.next_epoch += 1
+        return self.schedule(epoch)
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train_recommender` returns.
+
+    Attributes
+    ----------
+    history : course_lib.train.History
+    val_epochs, val_ndcg : list
+        Epochs (counted as completed epochs) at which the validation users were scored, and their mean NDCG@k.
+    best_epoch : int
+        Completed epochs of the weights kept (chosen on validation users only).
+    """
+
+    history: History
+    val_epochs: list[int] = field(default_factory=list)
+    val_ndcg: list[float] = field(default_factory=list)
+    best_epoch: int = 0
+
+
+def train_recommender(
+    model: RecAutoencoder,
+    X_train: Any,
+    *,
+    val: tuple[Any, Any] | None = None,
+    epochs: int = 100,
+    beta_cap: float = 0.2,
+    anneal_epochs: int | None = None,
+    likelihood: str = "multinomial",
+    neg_weight: float = 0.1,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    k: int = 100,
+    eval_every: int = 5,
+    seed: int | None = None,
+    device: torch.device | str | None = None,
+) -> TrainResult:
+    """Train a :class:`RecAutoencoder` with :func:`course_lib.train.fit`, choosing the epoch on validation users.
+
+    Parameters
+    ----------
+    model : RecAutoencoder
+    X_train : scipy.sparse matrix, shape (n_train_users, n_items)
+        Kept sparse; fit densifies one batch at a time.
+    val : (foldin, heldout), optional
+        Validation users' input and scored items, each (n_val, n_items). When given, NDCG@k is
+        measured every ``eval_every`` epochs and the best weights are restored.
+    epochs : int
+    beta_cap, anneal_epochs : float, int
+        The KL weight rises linearly from 0 to ``beta_cap`` over ``anneal_epochs`` epochs
+        (default: 80 % of ``epochs``), an epoch-based version of the paper's update-based schedule.
+        Ignored for the DAE (no KL term).
+    likelihood, neg_weight : see :func:`recommender_loss`.
+
+    Returns
+    -------
+    TrainResult
+    """
+    X_train = _as_sparse(X_train, "X_train")
+    if X_train.shape[1] != model.n_items:
+        raise ValueError(f"X_train has {X_train.shape[1]} items but the model expects {model.n_items}.")
+    if beta_cap < 0:
+        raise ValueError(f"beta_cap must be >= 0, got {beta_cap}.")
+    if eval_every < 1:
+        raise ValueError(f"eval_every must be >= 1, got {eval_every}.")
+    anneal = max(1, int(0.8 * epochs)) if anneal_epochs is None else anneal_epochs
+    schedule = linear_anneal(beta_cap if model.variational else 0.0, anneal)
+    tracker = None
+    if val is not None:
+        foldin, heldout = _as_sparse(val[0], "val foldin"), _as_sparse(val[1], "val heldout")
+        if foldin.shape != heldout.shape or foldin.shape[1] != model.n_items:
+            raise ValueError(f"val foldin {foldin.shape} and heldout {heldout.shape} must both be (n_val, {model.n_items}).")
+        tracker = _ValidationTracker(schedule, model, foldin, heldout, k, eval_every)
+        schedule = tracker
+    hist = fit(model, X_train, epochs=epochs, batch_size=batch_size, lr=lr, beta=schedule,
+               loss_fn=recommender_loss(likelihood, neg_weight=neg_weight), seed=seed, device=device, progress=False)
+    if tracker is None:
+        return TrainResult(hist, best_epoch=epochs)
+    tracker.score(epochs)
+    model.load_state_dict(tracker.best_state)
+    model.eval()
+    return TrainResult(hist, tracker.epochs, tracker.ndcg, tracker.best_epoch)
+
+
+@torch.no_grad()
+def posterior_scores(model: RecAutoencoder, X: Any, n_samples: int = 100, *, seed: int = 0) -> np.ndarray:
+    r"""Item probabilities :math:`\operatorname{softmax}(f(z))` for ``n_samples`` draws :math:`z \sim q(z \mid x)`.
+
+    Parameters
+    ----------
+    model : RecAutoencoder
+        Must be variational.
+    X : array-like or sparse, shape (n_users, n_items)
+    n_samples : int
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n_samples, n_users, n_items), float32.
+    """
+    if not model.variational:
+        raise ValueError("posterior sampling needs a variational model (RecAutoencoder(variational=True)).")
+    if n_samples < 1:
+        raise ValueError(f"n_samples must be >= 1, got {n_samples}.")
+    X = _as_sparse(X, "X")
+    was = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    mu, logvar = model.encode(torch.from_numpy(X.toarray()).to(device))
+    g = torch.Generator().manual_seed(seed)
+    eps = torch.randn((n_samples, *mu.shape), generator=g).to(device)
+    z = mu + torch.exp(0.5 * logvar) * eps
+    probs = torch.softmax(model.decode(z.reshape(-1, model.latent)), dim=1).reshape(n_samples, X.shape[0], -1)
+    model.train(was)
+    return probs.cpu().numpy()
+
+
+def popularity_scores(X_train: Any, n_users: int) -> np.ndarray:
+    """Every user gets the training users' item counts as scores, shape (n_users, n_items)."""
+    X = _as_sparse(X_train, "X_train")
+    if n_users < 1:
+        raise ValueError(f"n_users must be >= 1, got {n_users}.")
+    counts = np.asarray(X.sum(axis=0), dtype=np.float64).ravel()
+    return np.tile(counts, (n_users, 1))
+
+
+def ease_weights(X: Any, lam: float) -> np.ndarray:
+    r"""EASE item-item weights :math:`B = I - P\,/\operatorname{diag}(P)`, :math:`P = (X^\top X + \lambda I)^{-1}`.
+
+    Parameters
+    ----------
+    X : array-like or sparse, shape (n_users, n_items)
+    lam : float
+        L2 penalty, > 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n_items, n_items) with a zero diagonal (an item may not predict itself).
+        Scores are ``X_foldin @ B``.
+    """
+    X = _as_sparse(X, "X")
+    if not lam > 0:
+        raise ValueError(f"lam must be > 0, got {lam}.")
+    G = (X.T @ X).toarray().astype(np.float64)
+    G[np.diag_indices_from(G)] += lam
+    P = np.linalg.inv(G)
+    B = -P / np.diag(P)[None, :]
+    np.fill_diagonal(B, 0.0)
+    return B
+
+
+def tune_ease(X_train: Any, foldin: Any, heldout: Any, lambdas: Sequence[float], *, k: int = 100) -> tuple[float, dict[float, float]]:
+    """Choose EASE's lambda by validation NDCG@k, with one eigendecomposition for the whole grid.
+
+    With :math:`X^\\top X = V \\operatorname{diag}(s) V^\\top`, :math:`P(\\lambda) = V \\operatorname{diag}(1/(s+\\lambda)) V^\\top`,
+    so each lambda costs only products with the validation users' rows.
+
+    Returns
+    -------
+    (best_lambda, {lambda: mean validation NDCG@k})
+    """
+    X = _as_sparse(X_train, "X_train")
+    Fv, H = _as_sparse(foldin, "foldin"), _as_sparse(heldout, "heldout")
+    if Fv.shape[1] != X.shape[1] or Fv.shape != H.shape:
+        raise ValueError(f"foldin {Fv.shape}/heldout {H.shape} must be (n_val, {X.shape[1]}).")
+    if len(lambdas) == 0 or min(lambdas) <= 0:
+        raise ValueError("lambdas must be a non-empty list of positive numbers.")
+    s, V = np.linalg.eigh((X.T @ X).toarray().astype(np.float64))
+    FV = Fv.toarray() @ V
+    V2 = V**2
+    Fd = Fv.toarray()
+    scores = {}
+    for lam in lambdas:
+        inv = 1.0 / (s + lam)
+        FP = (FV * inv) @ V.T  # Fv @ P
+        dP = V2 @ inv  # diag(P)
+        # B = -P / diag(P) with its diagonal (-1) set to 0, so Fv @ B = -Fv @ P / diag(P) + Fv
+        S = Fd - FP / dP[None, :]
+        scores[float(lam)] = float(ndcg_at_k(mask_foldin(S, Fv), H, k).mean())
+    best = max(scores, key=scores.get)
+    return best, scores
+
+
+@torch.no_grad()
+def latent_neighbour_scores(model: RecAutoencoder, X_train: Any, X_query: Any, n_neighbours: int = 50) -> np.ndarray:
+    """Score items by how many of a user's nearest training users (cosine of ``mu``) hold them.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n_query, n_items): similarity-weighted counts over the ``n_neighbours`` nearest training users.
+    """
+    Xt, Xq = _as_sparse(X_train, "X_train"), _as_sparse(X_query, "X_query")
+    if not 1 <= n_neighbours <= Xt.shape[0]:
+        raise ValueError(f"n_neighbours must lie in [1, {Xt.shape[0]}], got {n_neighbours}.")
+    was = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    enc = lambda A: F.normalize(model.encode(torch.from_numpy(A.toarray()).to(device))[0], dim=1).cpu().numpy()  # noqa: E731
+    sim = enc(Xq) @ enc(Xt).T
+    model.train(was)
+    idx = np.argpartition(-sim, n_neighbours - 1, axis=1)[:, :n_neighbours]
+    W = np.zeros_like(sim)
+    np.put_along_axis(W, idx, np.maximum(np.take_along_axis(sim, idx, axis=1), 0.0), axis=1)
+    return np.asarray(sp.csr_matrix(W) @ Xt.toarray(), dtype=np.float64)
+
+
+@torch.no_grad()
+def cold_start_scores(model: RecAutoencoder, how: str = "prior", *, n_samples: int = 200, seed: int = 0) -> np.ndarray:
+    """Item scores for a user with no history, shape (n_items,).
+
+    ``how="prior"``: mean of softmax(decode(z)) over ``n_samples`` draws z ~ N(0, I).
+    ``how="empty"``: softmax of the decoder at the encoder's output for an all-zero input.
+    """
+    if how not in ("prior", "empty"):
+        raise ValueError(f"how must be 'prior' or 'empty', got {how!r}.")
+    was = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    if how == "prior":
+        z = torch.randn(n_samples, model.latent, generator=torch.Generator().manual_seed(seed)).to(device)
+        out = torch.softmax(model.decode(z), dim=1).mean(dim=0)
+    else:
+        out = torch.softmax(model(torch.zeros(1, model.n_items, device=device)), dim=1)[0]
+    model.train(was)
+    return out.cpu().numpy().astype(np.float64)
+
+
+@torch.no_grad()
+def profile_nll(model: RecAutoencoder, X: Any) -> np.ndarray:
+    """Multinomial NLL per held item of each profile reconstructed through ``z = mu``, shape (n_users,).
+
+    High values flag profiles the model finds unusual. Users with no items raise ``ValueError``.
+    """
+    X = _as_sparse(X, "X")
+    n = np.asarray(X.sum(axis=1)).ravel()
+    if (n == 0).any():
+        raise ValueError(f"{int((n == 0).sum())} profile(s) are empty; drop them before scoring.")
+    logits = torch.from_numpy(predict_scores(model, X)).float()
+    return multinomial_nll(logits, torch.from_numpy(X.toarray())).numpy().astype(np.float64) / n

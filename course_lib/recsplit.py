@@ -1,0 +1,277 @@
+r"""The evaluation protocol of Liang et al. (2018) for recommenders: implicit feedback and strong generalisation.
+
+- :func:`implicit_matrix` turns ratings into a binary user x item matrix
+  (ratings >= 4, users with at least 5 such items).
+- :func:`strong_generalization_split` holds out whole *users* (validation and
+  test); for each of them 80 % of the items are the fold-in input and 20 % are
+  scored. Items never seen by a training user are dropped.
+- :func:`mask_foldin` sets the fold-in items' scores to :math:`-\infty`, so a
+  model is never credited for recommending what the user already has.
+- :func:`evaluate_ranking` gives NDCG@k and Recall@k per user, and
+  :func:`paired_table` summarises several random splits with paired
+  differences against a baseline (split-to-split noise is larger than most
+  gaps between models, so one split proves little).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .metrics import ndcg_at_k, recall_at_k
+
+__all__ = [
+    "Interactions",
+    "implicit_matrix",
+    "RecSplit",
+    "strong_generalization_split",
+    "mask_foldin",
+    "evaluate_ranking",
+    "paired_table",
+]
+
+
+@dataclass
+class Interactions:
+    """A binary user x item matrix and the original ids of its rows and columns.
+
+    Attributes
+    ----------
+    X : scipy.sparse.csr_matrix, shape (n_users, n_items), float32
+    user_ids : numpy.ndarray, shape (n_users,)
+    item_ids : numpy.ndarray, shape (n_items,)
+    """
+
+    X: sp.csr_matrix
+    user_ids: np.ndarray
+    item_ids: np.ndarray
+
+
+def implicit_matrix(
+    ratings: pd.DataFrame,
+    *,
+    min_rating: float = 4.0,
+    min_user_items: int = 5,
+    user_col: str = "user_id",
+    item_col: str = "item_id",
+    rating_col: str = "rating",
+) -> Interactions:
+    """Binarise explicit ratings: keep ratings >= ``min_rating`` and users with >= ``min_user_items`` of them.
+
+    Parameters
+    ----------
+    ratings : pandas.DataFrame, shape (n_ratings, >= 3)
+        One row per rating, with user, item and rating columns.
+
+    Returns
+    -------
+    Interactions
+        ``X`` has a 1 for every kept (user, item) pair; duplicates count once.
+    """
+    missing = {user_col, item_col, rating_col} - set(ratings.columns)
+    if missing:
+        raise ValueError(f"ratings lacks the column(s) {sorted(missing)}; pass user_col/item_col/rating_col to name them.")
+    if ratings.empty:
+        raise ValueError("ratings is empty: load the data first (e.g. load_movielens_100k()).")
+    if ratings[[user_col, item_col, rating_col]].isna().any().any():
+        raise ValueError("ratings holds NaN; drop those rows explicitly first (ratings.dropna()).")
+    kept = ratings.loc[ratings[rating_col] >= min_rating, [user_col, item_col]].drop_duplicates()
+    counts = kept[user_col].value_counts()
+    kept = kept[kept[user_col].isin(counts.index[counts >= min_user_items])]
+    if kept.empty:
+        raise ValueError(f"no user has {min_user_items} ratings >= {min_rating}: lower min_rating or min_user_items.")
+    users, u = np.unique(kept[user_col].to_numpy(), return_inverse=True)
+    items, i = np.unique(kept[item_col].to_numpy(), return_inverse=True)
+    X = sp.csr_matrix((np.ones(len(kept), np.float32), (u, i)), shape=(len(users), len(items)))
+    return Interactions(X, users, items)
+
+
+@dataclass
+class RecSplit:
+    """One strong-generalisation split. All matrices share the kept item columns.
+
+    Attributes
+    ----------
+    train : csr_matrix, shape (n_train, n_items)
+        Complete histories of the training users.
+    val_foldin, val_heldout : csr_matrix, shape (n_val, n_items)
+        Validation users' input (80 %) and scored items (20 %).
+    test_foldin, test_heldout : csr_matrix, shape (n_test, n_items)
+    items : ndarray, shape (n_items,)
+        Column indices, in the input matrix, of the kept items.
+    train_users, val_users, test_users : ndarray
+        Row indices, in the input matrix, of each group.
+    """
+
+    train: sp.csr_matrix
+    val_foldin: sp.csr_matrix
+    val_heldout: sp.csr_matrix
+    test_foldin: sp.csr_matrix
+    test_heldout: sp.csr_matrix
+    items: np.ndarray
+    train_users: np.ndarray
+    val_users: np.ndarray
+    test_users: np.ndarray
+
+    @property
+    def n_items(self) -> int:
+        return self.train.shape[1]
+
+
+def _foldin_heldout(X: sp.csr_matrix, heldout_fraction: float, rng: np.random.Generator) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    X = X.tocsr()
+    fin_r, fin_c, out_r, out_c = [], [], [], []
+    for u in range(X.shape[0]):
+        items = X.indices[X.indptr[u] : X.indptr[u + 1]]
+        n_out = max(1, int(round(heldout_fraction * len(items))))
+        out = rng.choice(len(items), size=n_out, replace=False)
+        is_out = np.zeros(len(items), bool)
+        is_out[out] = True
+        fin_r.append(np.full((~is_out).sum(), u))
+        fin_c.append(items[~is_out])
+        out_r.append(np.full(n_out, u))
+        out_c.append(items[is_out])
+
+    def build(r: list, c: list) -> sp.csr_matrix:
+        r, c = np.concatenate(r), np.concatenate(c)
+        return sp.csr_matrix((np.ones(len(r), np.float32), (r, c)), shape=X.shape)
+
+    return build(fin_r, fin_c), build(out_r, out_c)
+
+
+def strong_generalization_split(
+    X: Any,
+    n_heldout_users: int,
+    *,
+    heldout_fraction: float = 0.2,
+    min_items: int = 5,
+    seed: int = 0,
+) -> RecSplit:
+    """Split users into train, validation and test groups and split each held-out user's items.
+
+    Parameters
+    ----------
+    X : scipy.sparse matrix, shape (n_users, n_items)
+        Binary interactions.
+    n_heldout_users : int
+        Number of validation users, and of test users.
+    heldout_fraction : float
+        Share of a held-out user's items that are scored (at least one); the rest are the fold-in input.
+    min_items : int
+        Held-out users with fewer items than this, after dropping items no training user has, are
+        removed (they would have nothing to fold in or nothing to score).
+    seed : int
+
+    Returns
+    -------
+    RecSplit
+    """
+    if not sp.issparse(X):
+        raise ValueError("X must be a scipy.sparse matrix (users x items); build it with implicit_matrix().")
+    X = sp.csr_matrix(X, dtype=np.float32)
+    n_users = X.shape[0]
+    if n_heldout_users < 1 or 2 * n_heldout_users >= n_users:
+        raise ValueError(f"n_heldout_users={n_heldout_users} must be >= 1 and leave training users among {n_users}.")
+    if not 0 < heldout_fraction < 1:
+        raise ValueError(f"heldout_fraction must lie in (0, 1), got {heldout_fraction}.")
+    if min_items < 2:
+        raise ValueError(f"min_items must be >= 2 (one item to fold in, one to score), got {min_items}.")
+    if not np.isin(X.data, (0.0, 1.0)).all():
+        raise ValueError("X must be binary (0/1); binarise ratings with implicit_matrix().")
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(n_users)
+    val_u, test_u, train_u = perm[:n_heldout_users], perm[n_heldout_users : 2 * n_heldout_users], perm[2 * n_heldout_users :]
+    train_u.sort()
+    items = np.flatnonzero(np.asarray(X[train_u].sum(axis=0)).ravel() > 0)
+    Xi = X[:, items]
+    groups = []
+    for users in (val_u, test_u):
+        users = np.sort(users)
+        users = users[np.asarray(Xi[users].sum(axis=1)).ravel() >= min_items]
+        if len(users) == 0:
+            raise ValueError(f"no held-out user keeps {min_items} items; lower min_items.")
+        groups.append((users, *_foldin_heldout(Xi[users], heldout_fraction, rng)))
+    (vu, vf, vh), (tu, tf, th) = groups
+    return RecSplit(Xi[train_u], vf, vh, tf, th, items, train_u, vu, tu)
+
+
+def mask_foldin(scores: Any, foldin: Any) -> np.ndarray:
+    """Return a float64 copy of ``scores`` with the fold-in items set to ``-inf``.
+
+    Parameters
+    ----------
+    scores : array-like, shape (n_users, n_items)
+    foldin : array-like or scipy.sparse matrix, shape (n_users, n_items)
+        Nonzero where the user already has the item.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_users, n_items)
+    """
+    S = np.array(scores, dtype=np.float64)
+    F = foldin.toarray() if sp.issparse(foldin) else np.asarray(foldin)
+    if S.ndim != 2 or S.shape != F.shape:
+        raise ValueError(f"scores {S.shape} and foldin {F.shape} must be 2-D arrays of the same shape (users x items).")
+    if np.isnan(S).any():
+        raise ValueError("scores hold NaN; fix the model output before ranking.")
+    S[F != 0] = -np.inf
+    return S
+
+
+def evaluate_ranking(scores: Any, foldin: Any, heldout: Any, ks: Sequence[tuple[str, int]] = (("ndcg", 100), ("recall", 20), ("recall", 50))) -> dict[str, np.ndarray]:
+    """Mask the fold-in items, then compute each ranking metric per user.
+
+    Parameters
+    ----------
+    scores, foldin, heldout : shape (n_users, n_items)
+    ks : sequence of (metric, k)
+        ``metric`` is ``"ndcg"`` or ``"recall"``.
+
+    Returns
+    -------
+    dict
+        ``{"ndcg@100": array (n_users,), ...}``.
+    """
+    S = mask_foldin(scores, foldin)
+    fns = {"ndcg": ndcg_at_k, "recall": recall_at_k}
+    out = {}
+    for name, k in ks:
+        if name not in fns:
+            raise ValueError(f"unknown metric {name!r}; use 'ndcg' or 'recall'.")
+        out[f"{name}@{k}"] = fns[name](S, heldout, k)
+    return out
+
+
+def paired_table(results: Mapping[str, Sequence[float]], baseline: str) -> pd.DataFrame:
+    """Mean and spread over splits, and paired differences against ``baseline``.
+
+    Parameters
+    ----------
+    results : mapping model name -> sequence of floats, one per split (same splits for every model)
+    baseline : str
+        The model every other one is compared with, split by split.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model: ``mean``, ``std`` (over splits), ``diff`` (mean of model minus baseline),
+        ``diff_std``, ``wins`` (splits where the model beats the baseline) and ``n_splits``.
+    """
+    if baseline not in results:
+        raise ValueError(f"baseline {baseline!r} is not among the models {list(results)}.")
+    base = np.asarray(results[baseline], dtype=float)
+    if base.ndim != 1 or len(base) < 1:
+        raise ValueError("each model needs a 1-D sequence of per-split values.")
+    rows = {}
+    for name, vals in results.items():
+        v = np.asarray(vals, dtype=float)
+        if v.shape != base.shape:
+            raise ValueError(f"{name!r} has {v.shape} values but {baseline!r} has {base.shape}: use the same splits.")
+        d = v - base
+        sd = lambda a: float(a.std(ddof=1)) if len(a) > 1 else float("nan")  # noqa: E731
+        rows[name] = {"mean": v.mean(), "std": sd(v), "diff": d.mean(), "diff_std": sd(d), "wins": int((d > 0).sum()), "n_splits": len(v)}
+    return pd.DataFrame(rows).T.astype({"wins": int, "n_splits": int})
