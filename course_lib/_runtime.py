@@ -67,7 +67,7 @@ def get_device(prefer: str | None = None) -> torch.device:
 
 
 def configure_threads(n: int | None = None) -> int:
-    """Set PyTorch's number of CPU threads and return it.
+    """Set the number of CPU threads of PyTorch, BLAS and OpenMP, and return it.
 
     Parameters
     ----------
@@ -91,4 +91,11 @@ def configure_threads(n: int | None = None) -> int:
     if n < 1:
         raise ValueError(f"the number of threads must be at least 1, got {n}.")
     torch.set_num_threads(n)
+    # The same limit for BLAS (numpy, scipy) and OpenMP (scikit-learn's k-means, gradient boosting).
+    # Their runtimes must be loaded for the limit to reach them, hence the imports.
+    import sklearn.cluster  # noqa: F401
+    import sklearn.ensemble  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=n)
     return n

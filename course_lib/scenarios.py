@@ -19,7 +19,6 @@ autocorrelations are ~0 by construction: a stylised fact they cannot have.
 """
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
@@ -28,7 +27,6 @@ from scipy.stats import kurtosis
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.metrics import roc_auc_score
-from threadpoolctl import threadpool_limits
 
 from ._validation import as_2d_float
 
@@ -117,8 +115,7 @@ def discriminator_auc(real: Any, synthetic: Any, seed: int = 0, n_splits: int = 
     Xd = np.vstack([feats(A), feats(B)])
     y = np.r_[np.ones(n), np.zeros(n)]
     clf = HistGradientBoostingClassifier(max_iter=100, learning_rate=0.1, random_state=seed)
-    # The course's thread count (COURSE_NUM_THREADS, default 1) also for OpenMP: on a busy 2-core machine
-    # gradient boosting on 2 threads was measured 35x slower than on 1 (101 s against 2.9 s).
-    with threadpool_limits(int(os.environ.get("COURSE_NUM_THREADS", "1"))):
-        proba = cross_val_predict(clf, Xd, y, cv=StratifiedKFold(n_splits, shuffle=True, random_state=seed), method="predict_proba")[:, 1]
+    # Runs on the course's thread count (course_lib.configure_threads limits OpenMP too): on a busy
+    # 2-core machine gradient boosting on 2 threads was measured 35x slower than on 1 (101 s against 2.9 s).
+    proba = cross_val_predict(clf, Xd, y, cv=StratifiedKFold(n_splits, shuffle=True, random_state=seed), method="predict_proba")[:, 1]
     return float(roc_auc_score(y, proba))

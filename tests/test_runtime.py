@@ -66,5 +66,12 @@ def test_threads_default_to_one_and_follow_the_environment(monkeypatch):
     configure_threads(1)
 
 
+def test_threads_limit_blas_and_openmp_too():
+    from threadpoolctl import threadpool_info
+
+    configure_threads(1)
+    assert all(pool["num_threads"] == 1 for pool in threadpool_info())
+
+
 def test_package_exports():
     assert {"set_seed", "get_device"} <= set(course_lib.__all__)
