@@ -1,0 +1,134 @@
+"""The Chapter 2 checkers pass right answers and catch typical wrong ones with their specific hint."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course_lib.checks import check_beta_schedule, check_recovery_r2
+from course_lib.checks import factors as factors_checks
+
+
+def test_checkers_are_exported() -> None:
+    import course_lib.checks as checks
+
+    for name in ("check_beta_schedule", "check_recovery_r2"):
+        assert name in checks.__all__ and name in factors_checks.__all__
+
+
+# --- beta schedule -----------------------------------------------------------
+def beta_right(epoch: int, beta_max: float, warmup_epochs: int) -> float:
+    if warmup_epochs == 0:
+        return beta_max
+    return beta_max * min(1.0, epoch / warmup_epochs)
+
+
+def test_beta_schedule_right_answer_passes() -> None:
+    check_beta_schedule(beta_right)
+
+
+def test_beta_schedule_numpy_scalar_is_fine() -> None:
+    check_beta_schedule(lambda e, b, w: np.float32(beta_right(e, b, w)) if w else np.float64(b))
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda e, b, w: min(1.0, e / w) if w else 1.0, "ends at 1 instead of beta_max"),
+        (lambda e, b, w: b - b * min(1.0, e / w) if w else b, "beta falls over training"),
+        (lambda e, b, w: b * min(1, e // w) if w else b, "integer division"),
+        (lambda e, b, w: b * e / w if w else b, "keeps growing after the warm-up"),
+        (lambda e, b, w: b * min(1.0, (e + 1) / w) if w else b, "exactly 0 at epoch 0"),
+        (lambda e, b, w: b * min(1.0, e / (w - 1)) if w > 1 else b, "not warmup_epochs - 1"),
+        (lambda e, b, w: b * min(1.0, e / w), "not a division by zero"),
+        (lambda e, b, w: b * min(1.0, e / w) if w else 0.0, "no warm-up"),
+        (lambda e, b, w: 0.5 * min(1.0, e / 10) if w else b, "do not hard-code"),
+        (lambda e, b, w: b * min(1.0, (e / w) ** 2) if w else b, "expected"),
+        (lambda e, b, w: [beta_right(e, b, w)] * 2, "return one number"),
+    ],
+)
+def test_beta_schedule_wrong_answers_are_caught(wrong, hint: str) -> None:
+    with pytest.raises(AssertionError, match=hint):
+        check_beta_schedule(wrong)
+
+
+def test_beta_schedule_stub_is_reported() -> None:
+    def stub(e, b, w):
+        raise NotImplementedError
+
+    with pytest.raises(AssertionError, match="NotImplementedError"):
+        check_beta_schedule(stub)
+
+
+# --- recovery R^2 ------------------------------------------------------------
+def recovery_right(factors: np.ndarray, latents: np.ndarray) -> np.ndarray:
+    A = np.column_stack([np.ones(len(latents)), latents])
+    coef, *_ = np.linalg.lstsq(A, factors, rcond=None)
+    resid = factors - A @ coef
+    return 1 - (resid**2).sum(0) / ((factors - factors.mean(0)) ** 2).sum(0)
+
+
+def test_recovery_right_answer_passes() -> None:
+    check_recovery_r2(recovery_right)
+
+
+def test_recovery_sklearn_answer_passes() -> None:
+    from sklearn.linear_model import LinearRegression
+    from sklearn.metrics import r2_score
+
+    def sk(F, Z):
+        pred = LinearRegression().fit(Z, F).predict(Z)
+        return r2_score(F, pred, multioutput="raw_values")
+
+    check_recovery_r2(sk)
+
+
+def _no_intercept(F, Z):
+    coef, *_ = np.linalg.lstsq(Z, F, rcond=None)
+    return 1 - ((F - Z @ coef) ** 2).sum(0) / ((F - F.mean(0)) ** 2).sum(0)
+
+
+def _raw_sst(F, Z):
+    A = np.column_stack([np.ones(len(Z)), Z])
+    coef, *_ = np.linalg.lstsq(A, F, rcond=None)
+    return 1 - ((F - A @ coef) ** 2).sum(0) / (F**2).sum(0)
+
+
+def _per_column(F, Z):
+    return np.array([np.corrcoef(F[:, k], Z[:, k])[0, 1] ** 2 for k in range(F.shape[1])])
+
+
+def _wrong_direction(F, Z):
+    return recovery_right(Z, F)
+
+
+def _fitted_vs_fitted(F, Z):
+    return np.ones(F.shape[1])
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda F, Z: recovery_right(F, Z).mean(), "not their mean"),
+        (_wrong_direction, "one per latent"),
+        (_per_column, "factor k with latent k only"),
+        (lambda F, Z: np.sqrt(recovery_right(F, Z)), "correlation R, not R\\^2"),
+        (_no_intercept, "no intercept"),
+        (_raw_sst, "deviations from each factor's mean"),
+        (_fitted_vs_fitted, "every R\\^2 is 1"),
+        (lambda F, Z: recovery_right(F, Z[:, :1]), "expected R\\^2 per factor"),
+    ],
+)
+def test_recovery_wrong_answers_are_caught(wrong, hint: str) -> None:
+    with pytest.raises(AssertionError, match=hint):
+        check_recovery_r2(wrong)
+
+
+def test_recovery_hardcoded_shape_is_caught() -> None:
+    calls = {"n": 0}
+
+    def only_first_problem(F, Z):
+        calls["n"] += 1
+        return recovery_right(F, Z) if calls["n"] == 1 else np.array([1.0, 1.0])
+
+    with pytest.raises(AssertionError, match="rotation of the factors"):
+        check_recovery_r2(only_first_problem)

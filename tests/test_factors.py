@@ -1,0 +1,141 @@
+"""Tests for course_lib.factors: comparing factor models out of sample."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.decomposition import PCA
+
+from course_lib.data import chronological_split, make_factor_market, scale_splits
+from course_lib.factors import average_loadings, beta_sweep, compare_factor_models
+from course_lib.metrics import factor_recovery_r2, variance_explained
+
+
+@pytest.fixture(scope="module")
+def market_splits():
+    m = make_factor_market(n_stocks=30, n_days=400, n_factors=3, n_sectors=5, seed=1)
+    s = scale_splits(chronological_split(m.returns, train=0.7, val=0.0))
+    return m, s, m.factors.loc[s.train.index], m.factors.loc[s.test.index]
+
+
+def test_compare_factor_models_matches_manual_scores(market_splits) -> None:
+    m, s, Ftr, Fte = market_splits
+    out = compare_factor_models({"PCA": PCA(3), "PCA1": PCA(1)}, s.train, s.test, Ftr, Fte)
+    assert list(out.index) == ["PCA", "PCA1"]
+    assert {"var_explained_train", "var_explained_test", "fit_seconds", "recovery_mean", "R2 MKT", "R2 F1", "R2 F2"} <= set(out.columns)
+    pca = PCA(3).fit(s.train.to_numpy())
+    Xte = s.test.to_numpy()
+    ve = variance_explained(Xte, pca.inverse_transform(pca.transform(Xte)), center=0)
+    assert out.loc["PCA", "var_explained_test"] == pytest.approx(ve, abs=1e-5)
+    r2 = factor_recovery_r2(Ftr, pca.transform(s.train.to_numpy()), Fte, pca.transform(Xte))
+    assert out.loc["PCA", ["R2 MKT", "R2 F1", "R2 F2"]].to_numpy() == pytest.approx(r2, abs=1e-5)
+    assert out.loc["PCA", "recovery_mean"] == pytest.approx(r2.mean(), abs=1e-5)
+    # more factors explain more, and recover the 3 true factors better
+    assert out.loc["PCA", "var_explained_test"] > out.loc["PCA1", "var_explained_test"]
+    assert out.loc["PCA", "recovery_mean"] > 0.8 > out.loc["PCA1", "recovery_mean"]
+    assert isinstance(out.attrs["models"]["PCA"], PCA) and hasattr(out.attrs["models"]["PCA"], "components_")
+
+
+def test_compare_factor_models_without_factors_and_without_refit(market_splits) -> None:
+    _, s, _, _ = market_splits
+    fitted = PCA(2).fit(s.train.to_numpy())
+    out = compare_factor_models({"pca": fitted}, s.train.to_numpy(), s.test.to_numpy(), refit=False)
+    assert "recovery_mean" not in out.columns and np.isnan(out.loc["pca", "fit_seconds"])
+    assert out.attrs["models"]["pca"] is fitted
+    named = compare_factor_models({"pca": PCA(2)}, s.train, s.test, np.zeros((len(s.train), 1)) + np.arange(len(s.train))[:, None],
+                                  np.arange(len(s.test))[:, None] * 1.0, factor_names=["trend"])
+    assert "R2 trend" in named.columns
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(models={}), "models is empty"),
+        (dict(models={"x": object()}), "has no fit"),
+        (dict(X_test=np.zeros((5, 4))), "columns"),
+        (dict(factors_train=np.zeros((10, 1))), "give both"),
+        (dict(factors_train=np.zeros((10, 1)), factors_test=np.zeros((5, 1))), "same days"),
+        (dict(X_train=np.full((10, 30), np.nan)), "NaN"),
+    ],
+)
+def test_compare_factor_models_bad_input(market_splits, kwargs, match) -> None:
+    _, s, _, _ = market_splits
+    args = dict(models={"PCA": PCA(2)}, X_train=s.train, X_test=s.test)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        compare_factor_models(**args)
+
+
+def test_compare_factor_models_factor_names_length(market_splits) -> None:
+    _, s, Ftr, Fte = market_splits
+    with pytest.raises(ValueError, match="factor_names"):
+        compare_factor_models({"PCA": PCA(2)}, s.train, s.test, Ftr, Fte, factor_names=["a"])
+
+
+def test_average_loadings_of_pca_are_its_components(market_splits) -> None:
+    _, s, _, _ = market_splits
+    pca = PCA(3).fit(s.train.to_numpy())
+    L = average_loadings(pca, pca.transform(s.train.to_numpy()))
+    assert L.shape == (30, 3)
+    assert np.allclose(L, pca.components_.T, atol=1e-4)
+
+
+class _Quadratic:
+    """inverse_transform(Z) = (Z ** 2) @ W: Jacobian 2 * z_j * W[j]."""
+
+    def __init__(self, W: np.ndarray) -> None:
+        self.W = W
+
+    def inverse_transform(self, Z):
+        return (np.asarray(Z) ** 2) @ self.W
+
+
+def test_average_loadings_of_a_nonlinear_decoder() -> None:
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((2, 6))
+    Z = rng.standard_normal((50, 2)) + 1.0
+    L = average_loadings(_Quadratic(W), Z, eps=1e-3)
+    expected = (2 * Z.mean(axis=0)[:, None] * W).T
+    assert L.shape == (6, 2)
+    assert np.allclose(L, expected, atol=1e-4)
+
+
+def test_average_loadings_bad_input() -> None:
+    W = np.ones((2, 3))
+    with pytest.raises(ValueError, match="eps"):
+        average_loadings(_Quadratic(W), np.ones((4, 2)), eps=0.0)
+    with pytest.raises(ValueError, match="NaN"):
+        average_loadings(_Quadratic(W), np.array([[np.nan, 1.0]]))
+    with pytest.raises(ValueError, match="2-D"):
+        average_loadings(_Quadratic(W), np.ones(3))
+
+    class Bad:
+        def inverse_transform(self, Z):
+            return np.ones(len(Z))
+
+    with pytest.raises(ValueError, match="inverse_transform returned shape"):
+        average_loadings(Bad(), np.ones((4, 2)))
+
+
+def test_beta_sweep_trades_fit_for_kl(market_splits) -> None:
+    _, s, Ftr, Fte = market_splits
+    out = beta_sweep(s.train, s.test, [0.01, 100.0], Ftr, Fte, n_components=3, hidden_dims=(16,), epochs=15,
+                     warmup_epochs=5, batch_size=64, random_state=0)
+    assert list(out.index) == [0.01, 100.0]
+    assert {"test_recon", "test_kl", "active_units", "var_explained_test", "recovery_mean"} <= set(out.columns)
+    assert out.loc[100.0, "test_kl"] < out.loc[0.01, "test_kl"]
+    assert out.loc[100.0, "test_recon"] > out.loc[0.01, "test_recon"]
+    assert out.loc[100.0, "active_units"] <= out.loc[0.01, "active_units"]
+    assert set(out.attrs["models"]) == {0.01, 100.0}
+    # test_recon is the mean half squared error of the posterior-mean reconstruction
+    vae = out.attrs["models"][0.01]
+    Xte = s.test.to_numpy().astype(np.float32)
+    rec = vae.inverse_transform(vae.transform(Xte))
+    assert out.loc[0.01, "test_recon"] == pytest.approx(0.5 * ((Xte - rec) ** 2).sum(1).mean(), rel=1e-4)
+
+
+@pytest.mark.parametrize("betas, match", [([], "betas is empty"), ([0.1, -1.0], ">= 0"), ([float("nan")], ">= 0")])
+def test_beta_sweep_bad_betas(market_splits, betas, match) -> None:
+    _, s, _, _ = market_splits
+    with pytest.raises(ValueError, match=match):
+        beta_sweep(s.train, s.test, betas, epochs=1)
