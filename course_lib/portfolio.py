@@ -178,8 +178,22 @@ def cluster_scores(embeddings: Mapping[str, Any], truth: Any, k: int, *, seed: i
     return pd.Series(out, name="ARI")
 
 
-def choose_k(Z: Any, ks: Sequence[int] = range(2, 11), *, seed: int = 0) -> tuple[int, pd.Series]:
+def choose_k(
+    Z: Any, ks: Sequence[int] = range(2, 11), *, seed: int = 0, sample_size: int | None = 2000
+) -> tuple[int, pd.Series]:
     """Pick the number of K-means clusters with the highest silhouette score.
+
+    Parameters
+    ----------
+    Z : array-like, shape (n, d)
+        The points to cluster (stocks or days).
+    ks : sequence of int
+        Candidate numbers of clusters, each in [2, n - 1].
+    seed : int
+        Seeds K-means and the silhouette subsample.
+    sample_size : int or None, default 2000
+        The silhouette costs O(n^2); above this many points it is computed on a
+        random subsample of this size (K-means still uses every point).
 
     Returns
     -------
@@ -190,7 +204,11 @@ def choose_k(Z: Any, ks: Sequence[int] = range(2, 11), *, seed: int = 0) -> tupl
     ks = [int(k) for k in ks]
     if not ks or min(ks) < 2 or max(ks) >= len(Z):
         raise ValueError(f"every k must lie in [2, n_rows - 1] = [2, {len(Z) - 1}]; got {ks}.")
-    sil = pd.Series({k: silhouette_score(Z, kmeans_labels(Z, k, seed=seed, n_init=20)) for k in ks}, name="silhouette")
+    sub = None if sample_size is None or len(Z) <= sample_size else sample_size
+    sil = pd.Series(
+        {k: silhouette_score(Z, kmeans_labels(Z, k, seed=seed, n_init=20), sample_size=sub, random_state=seed) for k in ks},
+        name="silhouette",
+    )
     sil.index.name = "k"
     return int(sil.idxmax()), sil
 

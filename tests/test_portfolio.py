@@ -209,3 +209,11 @@ def test_portfolio_volatility_and_correlation():
         pf.portfolio_volatility(R, np.array([0, 1]))
     with pytest.raises(ValueError, match="at least 2"):
         pf.mean_pairwise_correlation(R, np.array([[0], [1]]))
+
+
+def test_choose_k_subsamples_large_inputs():
+    Z, _ = blobs(n_per=300, k=3)
+    k, sil = pf.choose_k(Z, range(2, 5), sample_size=200)
+    assert k == 3
+    k_full, sil_full = pf.choose_k(Z, range(2, 5), sample_size=None)
+    assert k_full == 3 and abs(sil[3] - sil_full[3]) < 0.05
