@@ -171,6 +171,8 @@ def beta_sweep(
     betas: Sequence[float],
     factors_train: Any = None,
     factors_test: Any = None,
+    *,
+    kl_threshold: float = 0.1,
     **vae_params: Any,
 ) -> pd.DataFrame:
     r"""Fit one :class:`~course_lib.estimators.VAEFactorModel` per KL weight and score it on the test days.
@@ -183,6 +185,9 @@ def beta_sweep(
         Final KL weights, each >= 0 (annealed from 0 as in the model).
     factors_train, factors_test : array-like, optional
         True factors on the same days; adds ``recovery_mean``.
+    kl_threshold : float, default 0.1
+        A unit counts as *informative* when its mean KL per test day exceeds
+        this many nats (a stricter diagnosis than ``active_units``).
     **vae_params
         Passed to ``VAEFactorModel`` (``n_components``, ``epochs``, ...).
 
@@ -192,7 +197,7 @@ def beta_sweep(
         Indexed by ``beta``: ``test_recon`` (mean :math:`\tfrac12\lVert x-\hat x\rVert^2`
         per day, decoding the posterior mean), ``test_kl`` (mean KL per day, nats),
         ``active_units`` (posterior-mean variance > 0.01 on the test days),
-        ``var_explained_test`` and, with factors, ``recovery_mean``. The fitted
+        ``informative_units`` (units with mean KL > ``kl_threshold``), ``var_explained_test`` and, with factors, ``recovery_mean``. The fitted
         models are in ``result.attrs["models"]``.
     """
     from .estimators import VAEFactorModel
@@ -204,17 +209,21 @@ def beta_sweep(
         raise ValueError("betas is empty: pass e.g. [0.1, 0.5, 2, 8, 32].")
     if any(not np.isfinite(b) or b < 0 for b in betas):
         raise ValueError(f"every beta must be a finite number >= 0, got {betas}.")
+    if not kl_threshold >= 0:
+        raise ValueError(f"kl_threshold must be >= 0 nats, got {kl_threshold}.")
     rows, fitted = [], {}
     for b in betas:
         vae = VAEFactorModel(beta=b, **vae_params).fit(Xtr)
         mu, std = vae.posterior(Xte)
         mu_t, logvar_t = torch.from_numpy(mu), torch.from_numpy(2 * np.log(std))
         recon = vae.inverse_transform(mu)
+        kl_units = 0.5 * (mu.astype(np.float64) ** 2 + std.astype(np.float64) ** 2 - 2 * np.log(std.astype(np.float64)) - 1).mean(axis=0)
         row = {
             "beta": b,
             "test_recon": float(gaussian_nll(torch.from_numpy(recon), torch.from_numpy(Xte)).mean()),
             "test_kl": float(kl_normal(mu_t, logvar_t).mean()),
             "active_units": active_units(mu),
+            "informative_units": int((kl_units > kl_threshold).sum()),
             "var_explained_test": variance_explained(Xte, recon, center=0),
         }
         if fac is not None:

@@ -122,7 +122,8 @@ def test_beta_sweep_trades_fit_for_kl(market_splits) -> None:
     out = beta_sweep(s.train, s.test, [0.01, 100.0], Ftr, Fte, n_components=3, hidden_dims=(16,), epochs=15,
                      warmup_epochs=5, batch_size=64, random_state=0)
     assert list(out.index) == [0.01, 100.0]
-    assert {"test_recon", "test_kl", "active_units", "var_explained_test", "recovery_mean"} <= set(out.columns)
+    assert {"test_recon", "test_kl", "active_units", "informative_units", "var_explained_test", "recovery_mean"} <= set(out.columns)
+    assert out.loc[100.0, "informative_units"] <= out.loc[100.0, "active_units"] or out.loc[100.0, "informative_units"] == 0
     assert out.loc[100.0, "test_kl"] < out.loc[0.01, "test_kl"]
     assert out.loc[100.0, "test_recon"] > out.loc[0.01, "test_recon"]
     assert out.loc[100.0, "active_units"] <= out.loc[0.01, "active_units"]
@@ -139,3 +140,20 @@ def test_beta_sweep_bad_betas(market_splits, betas, match) -> None:
     _, s, _, _ = market_splits
     with pytest.raises(ValueError, match=match):
         beta_sweep(s.train, s.test, betas, epochs=1)
+
+
+def test_beta_sweep_bad_threshold(market_splits) -> None:
+    _, s, _, _ = market_splits
+    with pytest.raises(ValueError, match="kl_threshold"):
+        beta_sweep(s.train, s.test, [1.0], kl_threshold=-1.0, epochs=1)
+
+
+def test_beta_sweep_informative_units_count_kl_per_unit(market_splits) -> None:
+    _, s, _, _ = market_splits
+    out = beta_sweep(s.train, s.test, [0.5], n_components=3, hidden_dims=(16,), epochs=5, warmup_epochs=2, random_state=0,
+                     kl_threshold=0.0)
+    vae = out.attrs["models"][0.5]
+    mu, std = vae.posterior(s.test.to_numpy())
+    kl_units = 0.5 * (mu**2 + std**2 - np.log(std**2) - 1).mean(axis=0)
+    assert out.loc[0.5, "informative_units"] == int((kl_units > 0).sum())
+    assert out.loc[0.5, "test_kl"] == pytest.approx(kl_units.sum(), rel=1e-3)
