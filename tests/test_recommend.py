@@ -225,3 +225,14 @@ def test_popularity_scores():
     assert popularity_scores(X, 2).tolist() == [[2, 0, 1], [2, 0, 1]]
     with pytest.raises(ValueError, match="n_users"):
         popularity_scores(X, 0)
+
+
+def test_benchmark_generator_is_sparse_binary_and_sized():
+    from benchmarks.scale import make_ml20m_like
+
+    X = make_ml20m_like(n_users=2000, n_items=500, n_interactions=40_000, seed=0)
+    assert sp.isspmatrix_csr(X) and X.shape == (2000, 500)
+    assert set(np.unique(X.data)) == {1.0}
+    assert 0.9 * 40_000 < X.nnz < 1.15 * 40_000
+    counts = np.sort(np.asarray(X.sum(0)).ravel())[::-1]
+    assert counts[:50].sum() > 0.2 * counts.sum(), "item popularity is long-tailed"
