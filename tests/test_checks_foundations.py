@@ -31,6 +31,10 @@ def reparam_ok(mu, logvar):
         (lambda mu, lv: torch.normal(mu, torch.exp(0.5 * lv)), "no gradient reaches mu"),
         (lambda mu, lv: (mu + torch.exp(0.5 * lv) * torch.randn_like(mu)).detach(), "no gradient"),
         (lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn(mu.shape[1]), "same noise"),
+        (
+            lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn(mu.shape, generator=torch.Generator().manual_seed(0)),
+            "two calls returned the same draws",
+        ),
         (lambda mu, lv: (mu + torch.exp(0.5 * lv) * torch.randn_like(mu)).detach().numpy(), "torch.Tensor"),
     ],
 )
@@ -153,6 +157,7 @@ def test_check_log_returns_passes():
         (lambda r, w: r.rolling(w).std() * np.sqrt(252), "annualised"),
         (lambda r, w: r.rolling(w, min_periods=1).std(), "must be NaN"),
         (lambda r, w: r.rolling(w).std().dropna(), "one row per date"),
+        (lambda r, w: r.rolling(w).std().shift(1), "lagged by one day"),
     ],
 )
 def test_check_rolling_volatility_catches(wrong, hint):
@@ -170,11 +175,17 @@ def _scale_full(train, test):
     return (train - mu) / sd, (test - mu) / sd
 
 
+def _scale_full_ddof1(train, test):
+    full = pd.concat([train, test])
+    return (train - full.mean()) / full.std(), (test - full.mean()) / full.std()
+
+
 @pytest.mark.parametrize(
     "wrong, hint",
     [
         (lambda tr, te: ((tr - tr.mean()) / tr.std(), (te - te.mean()) / te.std()), "its own"),
         (_scale_full, "full-sample"),
+        (lambda tr, te: _scale_full_ddof1(tr, te), "full-sample"),
         (lambda tr, te: (tr - tr.mean()) / tr.std(), "pair"),
         (lambda tr, te: ((tr - tr.mean()) / tr.std(), (te - tr.mean()) / te.std()), "train mean\\) / train std"),
     ],
@@ -193,3 +204,15 @@ def test_check_train_only_scaler_passes():
 
     check_train_only_scaler(ok)
     check_train_only_scaler(lambda tr, te: ((tr - tr.mean()) / tr.std(), (te - tr.mean()) / tr.std()))
+
+
+def test_failing_checks_hide_the_reference_code_from_the_traceback():
+    import traceback
+
+    try:
+        check_kl_normal(lambda mu, lv: (mu**2 + lv.exp() - lv - 1).sum(1))
+    except AssertionError as exc:
+        text = "".join(traceback.format_exception(exc))
+    assert "did you drop the 1/2" in text
+    assert "kl_divergence" not in text, "the checker's reference computation must not show"
+    assert check_kl_normal.__name__ == "check_kl_normal" and "KL" in check_kl_normal.__doc__

@@ -1,7 +1,9 @@
 """Small helpers shared by the checkers."""
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -28,3 +30,24 @@ def call(fn: Any, *args: Any, what: str) -> Any:
         return fn(*args)
     except NotImplementedError:
         raise AssertionError(f"{what} still raises NotImplementedError: replace the stub with your code.") from None
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def hide_internals(checker: F) -> F:
+    """Re-raise a checker's ``AssertionError`` from the checker's entry point only.
+
+    A learner then sees the hint and the line of their own notebook, not the
+    checker's source (which would show the reference computation).
+    """
+
+    @functools.wraps(checker)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True  # pytest: hide this frame too
+        try:
+            return checker(*args, **kwargs)
+        except AssertionError as exc:
+            raise AssertionError(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]

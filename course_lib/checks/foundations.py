@@ -57,6 +57,11 @@ def check_reparameterize(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor
     assert logvar.grad is not None and logvar.grad.abs().sum() > 0, "no gradient reaches logvar: compute std from logvar inside the function."
     z2 = call(fn, mu0.repeat(4, 1), (2 * std0.log()).repeat(4, 1), what="reparameterize")
     assert not torch.allclose(z2[0], z2[1]), "every row got the same noise: draw one eps per element with torch.randn_like."
+    z3 = call(fn, mu0.repeat(4, 1), (2 * std0.log()).repeat(4, 1), what="reparameterize")
+    assert not torch.allclose(z2, z3), (
+        "two calls returned the same draws: do not seed a generator inside the function; "
+        "torch.randn_like uses PyTorch's global generator, which set_seed(SEED) seeds once."
+    )
 
 
 def check_kl_normal(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:

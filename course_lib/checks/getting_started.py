@@ -52,6 +52,12 @@ def check_rolling_volatility(fn: Callable[[pd.DataFrame, int], pd.DataFrame]) ->
     shifted = r.shift(-(w - 1)).rolling(w).std()
     if np.allclose(out.fillna(0).to_numpy(), shifted.fillna(0).to_numpy()):
         raise AssertionError("the window looks forward: use returns.rolling(window).std(), which ends on day t.")
+    lagged = r.rolling(w).std().shift(1)
+    if np.allclose(out.fillna(0).to_numpy(), lagged.fillna(0).to_numpy()):
+        raise AssertionError(
+            "your volatility is lagged by one day (.shift(1)). That is also free of look-ahead, but this exercise "
+            "asks for the window ending ON day t; lag it later, where you use it as a forecast for day t+1."
+        )
     if np.allclose(out.iloc[w:].to_numpy(), r.rolling(w).std(ddof=0).iloc[w:].to_numpy()):
         raise AssertionError("you used the population std (ddof=0); pandas' default sample std (ddof=1) is expected.")
     if np.allclose(out.iloc[w:].to_numpy(), (r.rolling(w).std() * np.sqrt(252)).iloc[w:].to_numpy()):
@@ -76,7 +82,7 @@ def check_train_only_scaler(fn: Callable[[pd.DataFrame, pd.DataFrame], tuple[pd.
     if np.allclose(te.mean(axis=0), 0, atol=1e-8):
         raise AssertionError("the test part has mean exactly 0: it was scaled with its own (or full-sample) statistics. Fit on train only.")
     full = pd.concat([train, test])
-    if np.allclose(te, ((test - full.mean()) / full.std(ddof=0)).to_numpy()):
+    if any(np.allclose(te, ((test - full.mean()) / full.std(ddof=d)).to_numpy()) for d in (0, 1)):
         raise AssertionError("you used full-sample statistics, which include the test period (look-ahead). Fit on train only.")
     sd1 = train.std(ddof=1).to_numpy()
     ok = np.allclose(te, (test.to_numpy() - mu) / sd) or np.allclose(te, (test.to_numpy() - mu) / sd1)
