@@ -79,11 +79,32 @@ def test_threshold_right():
         (lambda tr, te, c=0.05: np.where(te > np.quantile(tr, 1 - c), -1, 1), "return booleans"),
         (lambda tr, te, c=0.05: np.quantile(tr, 1 - c), "one flag per test row"),
         (lambda tr, te, c=0.05: te > tr.max(), "expected"),
+        (lambda tr, te, c=0.05: te > np.quantile(tr, c), "contamination quantile \\(lower tail\\)"),
+        (lambda tr, te, c=0.05: te > np.percentile(tr, 100 * c), "contamination quantile \\(lower tail\\)"),
+        (lambda tr, te, c=0.05: te >= np.quantile(tr, c), "contamination quantile \\(lower tail\\)"),
+        (lambda tr, te, c=0.05: te > np.quantile(tr, 0.25), "about the 0.25 quantile"),
+        (lambda tr, te, c=0.05: te > np.quantile(tr, 100 * (1 - c)), "fraction in \\[0, 1\\] \\(0.95\\), np.percentile a"),
+        (lambda tr, te, c=0.05: te > np.quantile(tr, 95), "fraction in \\[0, 1\\]"),
+        (lambda tr, te, c=0.05: te > np.percentile(tr, 100 * (1 - c) * 100), "fraction in \\[0, 1\\]"),
     ],
 )
 def test_threshold_wrong(fn, match):
     with pytest.raises(AssertionError, match=match):
         check_threshold_flags(fn)
+
+
+def test_threshold_lower_tail_no_longer_blames_the_test_rows():
+    with pytest.raises(AssertionError) as info:
+        check_threshold_flags(lambda tr, te, c=0.05: te > np.quantile(tr, c))
+    assert "test rows" not in str(info.value) and "upper (1 - contamination) quantile" in str(info.value)
+
+
+def test_threshold_other_value_errors_are_not_hidden():
+    def bad(tr, te, c=0.05):
+        raise ValueError("something else")
+
+    with pytest.raises(ValueError, match="something else"):
+        check_threshold_flags(bad)
 
 
 # precision at k -----------------------------------------------------------------
@@ -112,21 +133,24 @@ def test_precision_wrong(fn, match):
 
 
 # sampling near an encoding ------------------------------------------------------
-def near_right(mu, lv, n, s=0.5):
-    rng = np.random.default_rng(0)
+def near_right(mu, lv, n, s=0.5, *, rng):
     m = np.repeat(mu, n, axis=0)
     return m + s * np.repeat(np.exp(0.5 * lv), n, axis=0) * rng.standard_normal(m.shape)
 
 
-def near_torch(mu, lv, n, s=0.5):
+def near_torch(mu, lv, n, s=0.5, *, rng):
     mu, lv = torch.as_tensor(mu), torch.as_tensor(lv)
     m = mu.repeat_interleave(n, dim=0)
-    return m + s * torch.exp(0.5 * lv).repeat_interleave(n, dim=0) * torch.randn_like(m)
+    eps = torch.from_numpy(rng.standard_normal(tuple(m.shape)))
+    return m + s * torch.exp(0.5 * lv).repeat_interleave(n, dim=0) * eps
+
+
+def near_rng_normal(mu, lv, n, s=0.5, rng=None):  # rng positional-or-keyword, drawing with rng.normal
+    return rng.normal(np.repeat(mu, n, axis=0), s * np.repeat(np.exp(0.5 * lv), n, axis=0))
 
 
 def _near(std_fn, order="repeat", center=True, noise=True):
-    def fn(mu, lv, n, s=0.5):
-        rng = np.random.default_rng(0)
+    def fn(mu, lv, n, s=0.5, *, rng):
         rep = (lambda a: np.repeat(a, n, axis=0)) if order == "repeat" else (lambda a: np.tile(a, (n, 1)))
         m = rep(mu)
         eps = rng.standard_normal(m.shape) if noise else np.ones(m.shape)
@@ -138,6 +162,25 @@ def _near(std_fn, order="repeat", center=True, noise=True):
 def test_near_right():
     check_sample_near_encoding(near_right)
     check_sample_near_encoding(near_torch)
+    check_sample_near_encoding(near_rng_normal)
+
+
+def near_fixed_seed(mu, lv, n, s=0.5, *, rng):  # ignores rng: every call gives the same draws
+    return near_right(mu, lv, n, s, rng=np.random.default_rng(0))
+
+
+def near_unseeded(mu, lv, n, s=0.5, *, rng):  # ignores rng: fresh entropy every call
+    return near_right(mu, lv, n, s, rng=np.random.default_rng())
+
+
+def near_torch_global(mu, lv, n, s=0.5, *, rng):
+    mu, lv = torch.as_tensor(mu), torch.as_tensor(lv)
+    m = mu.repeat_interleave(n, dim=0)
+    return m + s * torch.exp(0.5 * lv).repeat_interleave(n, dim=0) * torch.randn_like(m)
+
+
+def near_no_rng_argument(mu, lv, n, s=0.5):  # the old signature
+    return near_right(mu, lv, n, s, rng=np.random.default_rng())
 
 
 @pytest.mark.parametrize(
@@ -151,7 +194,11 @@ def test_near_right():
         (_near(lambda lv, s: s * np.exp(0.5 * lv), order="tile"), "interleaved"),
         (_near(lambda lv, s: s * np.exp(0.5 * lv), center=False), "centred on 0"),
         (_near(lambda lv, s: s * np.exp(0.5 * lv), noise=False), "identical"),
-        (lambda mu, lv, n, s=0.5: np.repeat(mu, n, axis=0).reshape(n, *mu.shape), "2-D array"),
+        (lambda mu, lv, n, s=0.5, *, rng: np.repeat(mu, n, axis=0).reshape(n, *mu.shape), "2-D array"),
+        (near_fixed_seed, "different seeds gave the same draws"),
+        (near_unseeded, "same seed gave different draws"),
+        (near_torch_global, "same seed gave different draws"),
+        (near_no_rng_argument, "accept the random generator"),
     ],
 )
 def test_near_wrong(fn, match):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from course_lib.checks import check_beta_schedule, check_recovery_r2
 from course_lib.checks import factors as factors_checks
@@ -44,11 +45,21 @@ def test_beta_schedule_numpy_scalar_is_fine() -> None:
         (lambda e, b, w: 0.5 * min(1.0, e / 10) if w else b, "do not hard-code"),
         (lambda e, b, w: b * min(1.0, (e / w) ** 2) if w else b, "expected"),
         (lambda e, b, w: [beta_right(e, b, w)] * 2, "return one number"),
+        (lambda e, b, w: torch.tensor(beta_right(e, b, w)), "return a Python float \\(float\\(...\\)\\), not a tensor"),
+        (lambda e, b, w: b * torch.clamp(torch.tensor(e / w), max=1.0) if w else torch.tensor(b), "not a tensor"),
+        (lambda e, b, w: torch.tensor(beta_right(e, b, w), dtype=torch.float64), "not a tensor"),
+        (lambda e, b, w: np.array([beta_right(e, b, w)]), "return a Python float \\(float\\(...\\)\\), not a NumPy array"),
     ],
 )
 def test_beta_schedule_wrong_answers_are_caught(wrong, hint: str) -> None:
     with pytest.raises(AssertionError, match=hint):
         check_beta_schedule(wrong)
+
+
+def test_beta_schedule_tensor_gets_the_type_hint_not_a_warm_up_hint() -> None:
+    with pytest.raises(AssertionError) as info:
+        check_beta_schedule(lambda e, b, w: torch.tensor(beta_right(e, b, w)))
+    assert "warm" not in str(info.value)
 
 
 def test_beta_schedule_stub_is_reported() -> None:

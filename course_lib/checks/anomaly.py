@@ -4,10 +4,12 @@
 - :func:`check_threshold_flags`: ``fn(train_scores, test_scores, contamination) -> (n_test,) bool``,
   a percentile threshold fitted on training scores only;
 - :func:`check_precision_at_k`: ``fn(scores, labels, k) -> float``;
-- :func:`check_sample_near_encoding`: ``fn(mu, logvar, n_per_row, noise_scale) -> (n_rows * n_per_row, L)``.
+- :func:`check_sample_near_encoding`: ``fn(mu, logvar, n_per_row, noise_scale, rng=rng) -> (n_rows * n_per_row, L)``,
+  the noise drawn from the ``numpy.random.Generator`` ``rng``.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -66,6 +68,15 @@ def check_anomaly_score(fn: Callable[..., Any]) -> None:
     assert np.allclose(zero, 0.0, atol=1e-9), "a perfect reconstruction with the prior as posterior must score 0."
 
 
+def _threshold_level(run: Callable[[np.ndarray, np.ndarray, float], np.ndarray], train: np.ndarray, c: float) -> float | None:
+    """The training-score quantile level above which ``run`` flags, or None when the flags are not one upper tail."""
+    levels = np.linspace(0.0, 1.0, 2001)
+    flags = run(train, np.quantile(train, levels), c)
+    if not flags.any() or flags.all() or not (np.diff(flags.astype(int)) >= 0).all():
+        return None
+    return float(levels[int(np.argmax(flags)) - 1])
+
+
 def check_threshold_flags(fn: Callable[..., Any]) -> None:
     """Check ``fn(train_scores, test_scores, contamination)`` flags test rows above the training ``1 - contamination`` quantile."""
     rng = np.random.default_rng(1)
@@ -74,7 +85,14 @@ def check_threshold_flags(fn: Callable[..., Any]) -> None:
     c = 0.05
 
     def run(tr: np.ndarray, te: np.ndarray, cc: float) -> np.ndarray:
-        out = call(fn, tr.copy(), te.copy(), cc, what="threshold_flags")
+        try:
+            out = call(fn, tr.copy(), te.copy(), cc, what="threshold_flags")
+        except ValueError as exc:
+            if "must be in the range" in str(exc):
+                raise AssertionError(
+                    f"np.quantile takes a fraction in [0, 1] (0.95), np.percentile a percentage (95) ({exc})."
+                ) from None
+            raise
         arr = np.asarray(out.detach().cpu().numpy() if hasattr(out, "detach") else out)
         if arr.shape != te.shape:
             raise AssertionError(f"return one flag per test row, shape ({len(te)},); got shape {arr.shape}.")
@@ -100,7 +118,21 @@ def check_threshold_flags(fn: Callable[..., Any]) -> None:
         raise AssertionError("when every test score is far above the training scores all must be flagged: the threshold must come from training scores only.")
     calm = run(train, np.full(50, np.median(train)), c)
     if calm.any():
-        raise AssertionError("typical test scores were flagged: the threshold must come from training scores, not a share of the test rows.")
+        level = _threshold_level(run, train, c)
+        if level is not None and abs(level - c) <= 0.01:
+            raise AssertionError(
+                "the threshold is the contamination quantile (lower tail) of the training scores: flag scores above "
+                "the upper (1 - contamination) quantile, test_scores > np.quantile(train_scores, 1 - contamination)."
+            )
+        if level is not None:
+            raise AssertionError(
+                f"the threshold sits at about the {level:.3g} quantile of the training scores, in the lower tail: flag scores "
+                "above the upper (1 - contamination) quantile, test_scores > np.quantile(train_scores, 1 - contamination)."
+            )
+        raise AssertionError(
+            "typical test scores (equal to the training median) were flagged: anomalies are the HIGH scores, "
+            "above np.quantile(train_scores, 1 - contamination)."
+        )
     assert np.array_equal(flags, ref), (
         f"flagged {int(flags.sum())} test rows, expected {int(ref.sum())}: flag test_scores > np.quantile(train_scores, 1 - contamination)."
     )
@@ -143,12 +175,30 @@ def check_precision_at_k(fn: Callable[..., Any]) -> None:
 
 
 def check_sample_near_encoding(fn: Callable[..., Any]) -> None:
-    """Check ``fn(mu, logvar, n_per_row, noise_scale)`` draws ``mu + noise_scale * sigma * eps``, row 0's draws first."""
+    """Check ``fn(mu, logvar, n_per_row, noise_scale, rng=rng)`` draws ``mu + noise_scale * sigma * eps``, row 0's draws first.
+
+    The noise must come from the ``numpy.random.Generator`` passed as ``rng``: the same seed gives the same draws,
+    another seed other draws.
+    """
     mu = np.array([[1.0, -2.0], [0.0, 3.0]])
     std = np.array([[1.0, 2.0], [0.5, 1.5]])
     lv = 2 * np.log(std)
     n, s = 20000, 0.5
-    out = to_numpy(call(fn, mu.copy(), lv.copy(), n, s, what="sample_near_encoding"), "sample_near_encoding")
+
+    def run(m: np.ndarray, v: np.ndarray, k: int, scale: float, seed: int) -> np.ndarray:
+        try:
+            with_rng = functools.partial(fn, rng=np.random.default_rng(seed))
+            out = call(with_rng, m.copy(), v.copy(), k, scale, what="sample_near_encoding")
+        except TypeError as exc:
+            if "'rng'" in str(exc):
+                raise AssertionError(
+                    "the function must accept the random generator: def sample_near_encoding(mu, logvar, n_per_row, "
+                    f"noise_scale=0.5, *, rng), and draw the noise with rng.standard_normal(shape) ({exc})."
+                ) from None
+            raise
+        return to_numpy(out, "sample_near_encoding")
+
+    out = run(mu, lv, n, s, 0)
     if out.shape == (n, 2, 2) or out.shape == (2, n, 2):
         raise AssertionError(f"return a 2-D array of shape (n_rows * n_per_row, latent_dim) = ({2 * n}, 2): reshape(-1, latent_dim).")
     assert out.shape == (2 * n, 2), f"expected shape (n_rows * n_per_row, latent_dim) = ({2 * n}, 2), got {out.shape}."
@@ -177,5 +227,17 @@ def check_sample_near_encoding(fn: Callable[..., Any]) -> None:
             if np.allclose(got, val, rtol=0.05, atol=0.01):
                 raise AssertionError(hint)
         raise AssertionError(f"the spread per dimension should be noise_scale * sigma = {target.tolist()}, got {got.round(3).tolist()}.")
-    zero = to_numpy(call(fn, mu, lv, 5, 0.0, what="sample_near_encoding"), "sample_near_encoding")
+    zero = run(mu, lv, 5, 0.0, 0)
     assert zero.shape == (10, 2) and np.allclose(zero, np.repeat(mu, 5, axis=0)), "with noise_scale=0 every draw equals its mu."
+    # the noise must come from rng: reproducible with the same seed, different with another
+    again, other = run(mu, lv, 50, s, 7), run(mu, lv, 50, s, 8)
+    if not np.array_equal(again, run(mu, lv, 50, s, 7)):
+        raise AssertionError(
+            "two generators with the same seed gave different draws: draw the noise from the rng argument, "
+            "eps = rng.standard_normal(shape), not from np.random, torch.randn or a new np.random.default_rng()."
+        )
+    if np.array_equal(again, other):
+        raise AssertionError(
+            "generators with different seeds gave the same draws: the noise ignores rng (a fixed seed inside the function?); "
+            "draw it with eps = rng.standard_normal(shape)."
+        )

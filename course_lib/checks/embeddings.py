@@ -2,7 +2,7 @@
 
 - :func:`check_train_step`: one optimisation step (``zero_grad``, ``backward``, ``step``);
 - :func:`check_encoder`: an encoder with activations between its layers (and none after the last);
-- :func:`check_embed_in_order`: embeddings collected from every batch, in the original row order;
+- :func:`check_embed_in_order`: embeddings collected from every batch, in the original row order, on the encoder's device;
 - :func:`check_adjusted_rand`: the adjusted Rand index from the contingency table.
 """
 from __future__ import annotations
@@ -65,7 +65,7 @@ def check_train_step(fn: Callable[[nn.Module, torch.optim.Optimizer, torch.Tenso
     out = call(fn, model, opt, x, what="train_step")
     handle.remove()
     if isinstance(out, torch.Tensor):
-        raise AssertionError("return the loss as a Python float with loss.item(), not a tensor (a tensor keeps the whole graph alive).")
+        raise AssertionError("return loss.item(), a Python float, not a tensor (loss and loss.detach() are both tensors).")
     assert isinstance(out, (float, np.floating)), f"return the loss as a float, got {type(out).__name__}."
     ref_losses, ref_model = _reference_steps(base, x, 1)
     if _same(before, _params(model)):
@@ -111,7 +111,23 @@ def check_encoder(fn: Callable[[int, int, Sequence[int]], nn.Module]) -> None:
     Widths ``[input_dim, *hidden_dims, latent_dim]``, a non-linear activation after every hidden layer and
     none after the last layer (codes must be free to take any real value).
     """
-    enc = call(fn, 20, 3, (16, 8), what="make_encoder")
+    try:
+        enc = call(fn, 20, 3, (16, 8), what="make_encoder")
+    except TypeError as exc:
+        msg = str(exc)
+        if "is not a Module subclass" in msg:
+            raise AssertionError(
+                f"instantiate the activation: nn.ReLU(), not nn.ReLU (layers are module objects, not classes) ({msg})."
+            ) from None
+        if "empty()" in msg and ("tuple" in msg or "list" in msg):
+            raise AssertionError(
+                "a layer width is a tuple or list: unpack hidden_dims, sizes = [input_dim, *hidden_dims, latent_dim], "
+                f"so every nn.Linear(a, b) gets two integers ({msg})."
+            ) from None
+        raise AssertionError(
+            f"make_encoder(20, 3, (16, 8)) raised TypeError: build nn.Linear(a, b) with integer widths and instantiated "
+            f"activations such as nn.ReLU() ({msg})."
+        ) from None
     assert isinstance(enc, nn.Module), f"return a torch.nn.Module (for example nn.Sequential), got {type(enc).__name__}."
     lins = _linear_layers(enc)
     widths = [(m.in_features, m.out_features) for m in lins]
@@ -142,15 +158,28 @@ def check_encoder(fn: Callable[[int, int, Sequence[int]], nn.Module]) -> None:
         raise AssertionError(f"found {len(acts)} activation(s); put one after each of the 2 hidden Linear layers.")
 
 
+def _accelerator() -> torch.device | None:
+    """A device other than the CPU when this machine has one (CUDA, then Apple MPS), else None."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return None
+
+
 def check_embed_in_order(fn: Callable[[nn.Module, np.ndarray, int], np.ndarray]) -> None:
     """Check ``fn(encoder, X, batch_size) -> numpy.ndarray``: codes of every row of X, in the order of X.
 
     The codes must come from the encoder in evaluation mode (no dropout), from every batch, in row order,
-    as a NumPy array of shape (n_rows, latent_dim).
+    as a NumPy array of shape (n_rows, latent_dim). When the machine has a GPU (CUDA or MPS), the function is also
+    run with the encoder on it while X stays a CPU array: each batch must be moved to the encoder's device and the
+    codes brought back to the CPU. On a CPU-only machine that part cannot be checked.
     """
     torch.manual_seed(0)
     enc = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 2))
     enc.train()
+    base = copy.deepcopy(enc)
     X = np.random.default_rng(0).normal(size=(150, 5)).astype(np.float32)
     ref_model = copy.deepcopy(enc).eval()
     with torch.no_grad():
@@ -166,15 +195,77 @@ def check_embed_in_order(fn: Callable[[nn.Module, np.ndarray, int], np.ndarray])
         )
     assert out.shape == ref.shape, f"expected codes of shape (n_rows, latent_dim) = {ref.shape}, got {out.shape}."
     out = out.astype(np.float64)
-    if close(out, ref, rtol=1e-4, atol=1e-5):
+    if not close(out, ref, rtol=1e-4, atol=1e-5):
+        row_match = np.abs(out[:, None, :] - ref[None, :, :]).max(-1) < 1e-4
+        if row_match.any(1).all():
+            raise AssertionError(
+                "the codes are right but the rows are out of order: iterate with DataLoader(..., shuffle=False)."
+            )
+        raise AssertionError(
+            "the codes differ from the encoder's output in evaluation mode: call encoder.eval() first "
+            "(dropout and batch norm behave differently in training mode) and run it under torch.no_grad()."
+        )
+    acc = _accelerator()
+    if acc is None:
         return
-    row_match = np.abs(out[:, None, :] - ref[None, :, :]).max(-1) < 1e-4
-    if row_match.any(1).all():
-        raise AssertionError("the codes are right but the rows are out of order: iterate with DataLoader(..., shuffle=False).")
-    raise AssertionError(
-        "the codes differ from the encoder's output in evaluation mode: call encoder.eval() first "
-        "(dropout and batch norm behave differently in training mode) and run it under torch.no_grad()."
+    try:
+        out_acc = call(fn, base.to(acc), X.copy(), 64, what="embed_in_order")
+    except RuntimeError as exc:
+        if "device" not in str(exc):
+            raise
+        raise AssertionError(
+            f"with the encoder on the {acc.type} device the batches stayed on the CPU: move each batch to the encoder's "
+            f"device, xb.to(next(encoder.parameters()).device) ({exc})."
+        ) from None
+    except TypeError as exc:
+        if "numpy" not in str(exc):
+            raise
+        raise AssertionError(
+            f"bring the codes back to the CPU before converting: torch.cat(codes).cpu().numpy() ({exc})."
+        ) from None
+    if isinstance(out_acc, torch.Tensor):
+        raise AssertionError("return a NumPy array on the CPU: torch.cat(codes).cpu().numpy().")
+    assert isinstance(out_acc, np.ndarray) and close(np.asarray(out_acc, dtype=np.float64), ref, rtol=1e-3, atol=1e-4), (
+        f"with the encoder on the {acc.type} device the codes differ from those on the CPU."
     )
+
+
+def _ari_parts(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float, float]:
+    """Pair counts of the contingency table: index, sum over rows, sum over columns, expected index E."""
+    _, ia = np.unique(a, return_inverse=True)
+    _, ib = np.unique(b, return_inverse=True)
+    table = np.zeros((ia.max() + 1, ib.max() + 1))
+    np.add.at(table, (ia, ib), 1)
+
+    def comb2(v: np.ndarray) -> float:
+        return float((v * (v - 1) / 2).sum())
+
+    index, rows, cols = comb2(table), comb2(table.sum(1)), comb2(table.sum(0))
+    return index, rows, cols, rows * cols / comb2(np.array([len(a)]))
+
+
+def _ari_mistakes(got: float, a: np.ndarray, b: np.ndarray) -> None:
+    """Raise the hint of a known slip in the ARI formula when ``got`` matches it (and not the right value)."""
+    index, rows, cols, expected = _ari_parts(a, b)
+    if np.isclose(got, adjusted_rand_score(a, b), atol=1e-9):
+        return
+    no_e = (
+        "the expected index E is missing: ARI = (index - E) / (max index - E), with "
+        "E = sum_k C(a_k, 2) * sum_l C(b_l, 2) / C(n, 2) subtracted in the numerator AND the denominator."
+    )
+    slips = [
+        (
+            "did you drop the 1/2 in the denominator? The max index is (1/2) * [sum_k C(a_k, 2) + sum_l C(b_l, 2)], "
+            "so ARI = (index - E) / (0.5 * (rows + cols) - E).",
+            (index - expected) / (rows + cols - expected),
+        ),
+        (no_e, index / (0.5 * (rows + cols))),
+        (no_e, index / (0.5 * (rows + cols) - expected)),
+        (no_e, (index - expected) / (0.5 * (rows + cols))),
+    ]
+    for hint, value in slips:
+        if np.isfinite(value) and np.isclose(got, value, atol=1e-9):
+            raise AssertionError(f"got {got:.4f}: {hint}")
 
 
 def check_adjusted_rand(fn: Callable[[Any, Any], float]) -> None:
@@ -185,7 +276,9 @@ def check_adjusted_rand(fn: Callable[[Any, Any], float]) -> None:
         assert out.size == 1, f"return a single number, got shape {out.shape}."
         return float(out.reshape(()))
 
-    same = run(np.array([0, 0, 1, 1, 2, 2]), np.array([0, 0, 1, 1, 2, 2]))
+    a0 = np.array([0, 0, 1, 1, 2, 2])
+    same = run(a0, a0.copy())
+    _ari_mistakes(same, a0, a0)
     assert np.isclose(same, 1.0), f"identical clusterings must score 1, got {same:.4f}."
     perm = run(np.array([0, 0, 1, 1, 2, 2]), np.array([2, 2, 0, 0, 1, 1]))
     if not np.isclose(perm, 1.0):
@@ -204,6 +297,7 @@ def check_adjusted_rand(fn: Callable[[Any, Any], float]) -> None:
         )
     if np.isclose(got, float(np.mean(a == b)), atol=1e-9):
         raise AssertionError("that is the share of equal labels (accuracy), which depends on the names of the clusters: use pair counts.")
+    _ari_mistakes(got, a, b)
     assert np.isclose(got, ref, atol=1e-6), f"on random labels the ARI should be {ref:.4f} (about 0: chance), got {got:.4f}."
     names = np.array(["Energy", "Energy", "Utilities", "Utilities", "Financials", "Energy"])
     try:

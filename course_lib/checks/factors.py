@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import torch
 
 from ..losses import linear_anneal
 from ..metrics import factor_recovery_r2
@@ -24,7 +25,11 @@ def check_beta_schedule(fn: Callable[[int, float, int], float]) -> None:
     """Check ``fn(epoch, beta_max, warmup_epochs) -> beta``: 0 at epoch 0, linear, ``beta_max`` from ``warmup_epochs`` on."""
 
     def beta(epoch: int, beta_max: float, warmup: int) -> float:
-        out = to_numpy(call(fn, epoch, beta_max, warmup, what="beta_schedule"), "beta_schedule")
+        raw = call(fn, epoch, beta_max, warmup, what="beta_schedule")
+        if isinstance(raw, (torch.Tensor, np.ndarray)):
+            kind = "tensor" if isinstance(raw, torch.Tensor) else "NumPy array"
+            raise AssertionError(f"return a Python float (float(...)), not a {kind}: beta is one plain number per epoch.")
+        out = to_numpy(raw, "beta_schedule")
         assert out.size == 1, f"return one number (the beta of that epoch), got shape {out.shape}."
         return float(out.reshape(()))
 
