@@ -193,35 +193,29 @@ def predict_scores(model: RecAutoencoder, X: Any, *, batch_size: int = 2048) -> 
 
 
 class _ValidationTracker:
-    """A beta schedule that also scores the validation users at the start of each epoch.
+    """A :func:`course_lib.train.fit` callback scoring the validation users every ``every`` epochs.
 
-    :func:`course_lib.train.fit` calls the schedule once per epoch, before that
-    epoch's updates; at that moment the model holds the weights after the
-    previous epoch, so the tracker measures NDCG@k there and keeps the best
-    weights. (fit also calls it once at the start for the final beta; that call
-    is recognised by its epoch number and only returns beta.)
+    It measures mean NDCG@k on the validation users after every ``every``-th
+    epoch and after the last one, and keeps the weights of the best.
     """
 
-    def __init__(self, schedule: Callable[[int], float], model: RecAutoencoder, foldin: sp.csr_matrix, heldout: sp.csr_matrix, k: int, every: int) -> None:
-        self.schedule, self.model, self.foldin, self.heldout, self.k, self.every = schedule, model, foldin, heldout, k, every
-        self.next_epoch, self.epochs, self.ndcg = 0, [], []
+    def __init__(self, foldin: sp.csr_matrix, heldout: sp.csr_matrix, k: int, every: int, epochs: int) -> None:
+        self.foldin, self.heldout, self.k, self.every, self.n_epochs = foldin, heldout, k, every, epochs
+        self.epochs: list[int] = []
+        self.ndcg: list[float] = []
         self.best, self.best_epoch, self.best_state = -np.inf, 0, None
 
-    def score(self, epoch: int) -> None:
-        s = mask_foldin(predict_scores(self.model, self.foldin), self.foldin)
+    def __call__(self, epoch: int, model: RecAutoencoder, history: History) -> None:
+        done = epoch + 1  # completed epochs
+        if done % self.every and done != self.n_epochs:
+            return
+        s = mask_foldin(predict_scores(model, self.foldin), self.foldin)
         v = float(ndcg_at_k(s, self.heldout, self.k).mean())
-        self.epochs.append(epoch)
+        self.epochs.append(done)
         self.ndcg.append(v)
         if v > self.best:
-            self.best, self.best_epoch = v, epoch
-            self.best_state = copy.deepcopy(self.model.state_dict())
-
-    def __call__(self, epoch: int) -> float:
-        if epoch == self.next_epoch:
-            if epoch > 0 and epoch % self.every == 0:
-                self.score(epoch)
-            self.next_epoch += 1
-        return self.schedule(epoch)
+            self.best, self.best_epoch = v, done
+            self.best_state = copy.deepcopy(model.state_dict())
 
 
 @dataclass
@@ -295,13 +289,12 @@ def train_recommender(
         foldin, heldout = _as_sparse(val[0], "val foldin"), _as_sparse(val[1], "val heldout")
         if foldin.shape != heldout.shape or foldin.shape[1] != model.n_items:
             raise ValueError(f"val foldin {foldin.shape} and heldout {heldout.shape} must both be (n_val, {model.n_items}).")
-        tracker = _ValidationTracker(schedule, model, foldin, heldout, k, eval_every)
-        schedule = tracker
+        tracker = _ValidationTracker(foldin, heldout, k, eval_every, epochs)
     hist = fit(model, X_train, epochs=epochs, batch_size=batch_size, lr=lr, beta=schedule,
-               loss_fn=recommender_loss(likelihood, neg_weight=neg_weight), seed=seed, device=device, progress=False)
+               loss_fn=recommender_loss(likelihood, neg_weight=neg_weight), callback=tracker,
+               seed=seed, device=device, progress=False)
     if tracker is None:
         return TrainResult(hist, best_epoch=epochs)
-    tracker.score(epochs)
     model.load_state_dict(tracker.best_state)
     model.eval()
     return TrainResult(hist, tracker.epochs, tracker.ndcg, tracker.best_epoch)

@@ -25,6 +25,8 @@ from .losses import Schedule, as_schedule, gaussian_nll, vae_loss
 
 #: ``loss_fn(model, x_batch, beta) -> (total, recon, kl)``, each a scalar tensor.
 LossFn = Callable[[nn.Module, torch.Tensor, float], tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
+#: ``callback(epoch, model, history) -> stop``, called after each epoch; return True to stop training.
+Callback = Callable[[int, nn.Module, "History"], "bool | None"]
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -107,6 +109,7 @@ def fit(
     patience: int | None = None,
     val_fraction: float = 0.0,
     loss_fn: LossFn | None = None,
+    callback: Callback | None = None,
     device: torch.device | str | None = None,
     seed: int | None = None,
     progress: bool = True,
@@ -140,6 +143,10 @@ def fit(
     loss_fn : callable, optional
         ``loss_fn(model, x_batch, beta) -> (total, recon, kl)``; defaults to
         :func:`default_loss`.
+    callback : callable, optional
+        ``callback(epoch, model, history)``, called after each epoch (after
+        validation) with epochs counted from 0, for custom monitoring such as
+        ranking metrics on validation users. Returning ``True`` stops training.
     device : torch.device or str, optional
         Defaults to :func:`course_lib.get_device`.
     seed : int, optional
@@ -253,10 +260,11 @@ def fit(
                     best_state = copy.deepcopy(model.state_dict())
             else:
                 bad_epochs += 1
-                if patience is not None and bad_epochs >= patience:
-                    hist.stopped_early = True
-                    break
         bar.set_postfix(postfix)
+        stop = bool(callback(epoch, model, hist)) if callback is not None else False
+        if stop or (patience is not None and bad_epochs >= patience):
+            hist.stopped_early = True
+            break
     bar.close()
     if best_state is not None:
         model.load_state_dict(best_state)

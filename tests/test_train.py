@@ -86,3 +86,16 @@ def test_runs_on_the_chosen_device():
     m = Autoencoder(8, 2, (8,))
     fit(m, X, epochs=1, device="cpu", progress=False)
     assert next(m.parameters()).device == torch.device("cpu")
+
+
+def test_callback_sees_every_epoch_and_can_stop_training():
+    X = _data(64)
+    seen = []
+
+    def cb(epoch, model, history):
+        seen.append((epoch, len(history)))
+        return epoch == 3
+
+    h = fit(Autoencoder(8, 2, (8,)), X, epochs=10, callback=cb, progress=False)
+    assert seen == [(0, 1), (1, 2), (2, 3), (3, 4)]
+    assert len(h) == 4 and h.stopped_early
