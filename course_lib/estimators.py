@@ -260,8 +260,10 @@ class VAEAnomalyDetector(OutlierMixin, _TorchEstimator):
     As in scikit-learn, ``score_samples`` is the *negative* anomaly score
     (lower is more abnormal); ``decision_function`` subtracts ``offset_`` so
     that negative values are outliers; ``predict`` returns -1 for outliers and
-    1 for inliers. ``offset_`` is fitted on the training scores only: the
-    ``1 - contamination`` quantile of the training anomaly scores.
+    1 for inliers. ``offset_`` is fitted on the training scores only: minus the
+    ``1 - contamination`` quantile of the anomaly scores of *all* rows passed
+    to ``fit``, including the rows that ``val_fraction`` holds out for
+    validation (they are pre-test data, so nothing leaks from the test period).
 
     Parameters
     ----------

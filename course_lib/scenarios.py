@@ -31,8 +31,14 @@ from sklearn.metrics import roc_auc_score
 from ._validation import as_2d_float
 
 
+def _check_n(n: int) -> None:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n (the number of scenario days) must be a positive integer, got {n!r}.")
+
+
 def gaussian_scenarios(X: Any, n: int, seed: int = 0) -> np.ndarray:
     """Draw ``n`` days from N(mean(X), cov(X)); returns shape (n, n_assets)."""
+    _check_n(n)
     X = as_2d_float(X, "X", min_rows=2).astype(np.float64)
     rng = np.random.default_rng(seed)
     return rng.multivariate_normal(X.mean(axis=0), np.cov(X, rowvar=False), size=n, method="eigh")
@@ -40,6 +46,7 @@ def gaussian_scenarios(X: Any, n: int, seed: int = 0) -> np.ndarray:
 
 def bootstrap_scenarios(X: Any, n: int, seed: int = 0) -> np.ndarray:
     """Resample ``n`` whole days of ``X`` with replacement; returns shape (n, n_assets)."""
+    _check_n(n)
     X = as_2d_float(X, "X").astype(np.float64)
     rng = np.random.default_rng(seed)
     return X[rng.integers(0, len(X), size=n)]

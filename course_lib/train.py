@@ -39,6 +39,9 @@ class History:
 
     Lists have one entry per epoch run. ``val_*`` lists are empty without
     validation data. ``kl`` entries are 0 for deterministic autoencoders.
+    ``best_epoch`` (counted from 0) is the epoch with the lowest validation
+    loss at the final beta; its weights are restored only with early stopping
+    (``patience``). Without it the model keeps its last-epoch weights.
     """
 
     train_loss: list[float] = field(default_factory=list)
@@ -177,10 +180,12 @@ def fit(
     beta_final = float(schedule(epochs - 1))
     loss_fn = loss_fn or default_loss
 
+    if not 0 <= val_fraction < 1:
+        raise ValueError(f"val_fraction must lie in [0, 1), got {val_fraction}.")
+    if X_val is not None and val_fraction > 0:
+        raise ValueError("give either X_val or val_fraction, not both: val_fraction would be ignored.")
     X = _prepare(X, "X")
     if X_val is None and val_fraction > 0:
-        if not 0 < val_fraction < 1:
-            raise ValueError(f"val_fraction must lie in (0, 1), got {val_fraction}.")
         n_val = max(1, int(round(X.shape[0] * val_fraction)))
         if X.shape[0] - n_val < 2:
             raise ValueError(f"X has only {X.shape[0]} rows: too few to hold out {val_fraction:.0%} for validation.")

@@ -74,3 +74,11 @@ def test_discriminator_auc_separates_fakes_but_not_copies():
     assert discriminator_auc(real, 5 * rng.normal(size=(600, 5))) > 0.8
     with pytest.raises(ValueError, match="assets"):
         discriminator_auc(real, real[:, :3])
+
+
+@pytest.mark.parametrize("n", [0, -3, 2.5, True])
+def test_scenario_generators_reject_a_bad_count(n):
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    for gen in (gaussian_scenarios, bootstrap_scenarios):
+        with pytest.raises(ValueError, match="positive integer"):
+            gen(X, n)

@@ -74,6 +74,8 @@ def test_divergence_raises_with_the_likely_fix():
         (np.zeros((10, 8), dtype=np.float32), {"lr": 0}, "lr"),
         (np.zeros((10, 8), dtype=np.float32), {"patience": 0}, "patience"),
         (np.zeros((2, 8), dtype=np.float32), {"val_fraction": 0.5}, "too few"),
+        (np.zeros((10, 8), dtype=np.float32), {"val_fraction": -0.1}, "val_fraction"),
+        (np.zeros((10, 8), dtype=np.float32), {"val_fraction": 1.0}, "val_fraction"),
     ],
 )
 def test_bad_input_raises_value_error(X, kwargs, match):
@@ -99,3 +101,17 @@ def test_callback_sees_every_epoch_and_can_stop_training():
     h = fit(Autoencoder(8, 2, (8,)), X, epochs=10, callback=cb, progress=False)
     assert seen == [(0, 1), (1, 2), (2, 3), (3, 4)]
     assert len(h) == 4 and h.stopped_early
+
+
+def test_x_val_and_val_fraction_together_are_an_error():
+    X = _data(40)
+    with pytest.raises(ValueError, match="not both"):
+        fit(Autoencoder(8, 2), X, X[:10], val_fraction=0.2, progress=False)
+
+
+def test_without_patience_the_last_weights_are_kept():
+    X = _data(120)
+    m = Autoencoder(8, 2, (64, 64))
+    h = fit(m, X[:40], X[40:], epochs=60, lr=1e-2, progress=False, seed=0)
+    assert h.best_epoch is not None and not h.stopped_early
+    assert evaluate(m, X[40:])[0] == pytest.approx(h.val_loss[-1], rel=1e-4)
