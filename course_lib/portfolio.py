@@ -9,17 +9,23 @@ A stock embedding is one vector per *stock* (never per day). Two routes give one
   embedding off the decoder: the average sensitivity of stock :math:`i`'s
   reconstructed return to each latent, :math:`\bar J_{i\cdot} = \frac1T \sum_t
   \partial \hat x_{t,i} / \partial z_t`, scaled by the spread of each latent. For a
-  linear decoder this is exactly the factor-loading matrix :math:`B`.
+  linear decoder this is the factor-loading matrix :math:`B` up to an invertible
+  linear map of the latents. The Jacobian itself is
+  :func:`course_lib.factors.average_loadings`; this module only encodes the days,
+  adapts a bare network and scales.
 
 The rest scores what embeddings are used for, always against a baseline:
 :func:`cluster_scores` (adjusted Rand index against known sectors),
 :func:`choose_k` (silhouette), :func:`nearest_neighbour_pairs` with
 :func:`pair_statistics` and :func:`random_pair_baseline` (out-of-sample pair
-checks), and :func:`one_per_cluster_picks`, :func:`random_picks` with
-:func:`portfolio_volatility` (diversification).
+checks, gathered by :func:`pair_report`), and :func:`one_per_cluster_picks`,
+:func:`random_picks` with :func:`portfolio_volatility` and
+:func:`mean_pick_correlation` (diversification, gathered by
+:func:`diversification_report`).
 """
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,6 +36,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from ._validation import as_2d_float, check_frame
+from .factors import average_loadings
 
 __all__ = [
     "stock_profiles",
@@ -43,7 +50,9 @@ __all__ = [
     "one_per_cluster_picks",
     "random_picks",
     "portfolio_volatility",
-    "mean_pairwise_correlation",
+    "mean_pick_correlation",
+    "pair_report",
+    "diversification_report",
 ]
 
 TRADING_DAYS = 252
@@ -79,59 +88,77 @@ def stock_profiles(returns: pd.DataFrame, *, center_days: bool = True) -> pd.Dat
     return prof
 
 
-def _decoder(model: Any) -> torch.nn.Module:
-    if hasattr(model, "model_"):
-        model = model.model_
-    if not hasattr(model, "decoder") or not hasattr(model, "encode"):
+class _BareDecoder:
+    """PCA's interface (``transform`` / ``inverse_transform``) for a bare network with ``.encode`` and ``.decoder``.
+
+    The decoder is evaluated on a float64 copy so the finite differences of
+    :func:`~course_lib.factors.average_loadings` carry no float32 rounding (error about 1e-7 at eps=1e-3).
+    """
+
+    def __init__(self, net: torch.nn.Module) -> None:
+        self.net = net
+        self.decoder64 = copy.deepcopy(net.decoder).double().cpu().eval()
+
+    @torch.no_grad()
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        dev = next(self.net.parameters()).device
+        was_training = self.net.training
+        self.net.eval()
+        z = self.net.encode(torch.from_numpy(X).to(dev))
+        self.net.train(was_training)
+        return z.cpu().double().numpy()
+
+    @torch.no_grad()
+    def inverse_transform(self, Z: np.ndarray) -> np.ndarray:
+        return self.decoder64(torch.from_numpy(np.asarray(Z, dtype=np.float64))).numpy()
+
+
+def _as_decoder(model: Any) -> tuple[_BareDecoder, int]:
+    net = getattr(model, "model_", model)
+    if not isinstance(net, torch.nn.Module) or not hasattr(net, "decoder") or not hasattr(net, "encode"):
         raise ValueError(
-            "decoder_loadings needs a fitted AutoencoderEmbedder or an Autoencoder (with .encode and .decoder); "
-            f"got {type(model).__name__}."
+            "decoder_loadings needs a fitted AutoencoderEmbedder or an Autoencoder (a torch module with .encode and "
+            f".decoder); got {type(model).__name__}. For PCA or other estimators use course_lib.factors.average_loadings."
         )
-    return model
+    return _BareDecoder(net), int(getattr(net, "input_dim", getattr(model, "n_features_in_", -1)))
 
 
-def decoder_loadings(model: Any, X: Any, *, scale: bool = True) -> np.ndarray:
+def decoder_loadings(model: Any, X: Any, *, scale: bool = True, eps: float = 1e-3) -> np.ndarray:
     r"""Stock embeddings read off a day-level autoencoder: the average decoder Jacobian.
 
     .. math:: L_{ij} = \operatorname{sd}(z_j)\; \frac{1}{T}\sum_{t=1}^{T} \frac{\partial \hat x_{t,i}}{\partial z_{t,j}}
 
+    The Jacobian average is :func:`course_lib.factors.average_loadings`
+    (central finite differences, here on a float64 copy of the decoder); this
+    function encodes the days and scales by the spread of each latent.
+
     Parameters
     ----------
     model : AutoencoderEmbedder or Autoencoder
-        Fitted on days (rows) x stocks (columns).
+        Fitted on days (rows) x stocks (columns); any torch module with
+        ``.encode`` and ``.decoder`` works.
     X : array-like, shape (n_days, n_stocks)
         The days at which to average the sensitivity (the training days).
     scale : bool, default True
         Multiply by the standard deviation of each latent over ``X`` so the
         result does not depend on the arbitrary scale of each latent.
+    eps : float, default 1e-3
+        Finite-difference step in latent units, passed to ``average_loadings``.
 
     Returns
     -------
     numpy.ndarray
         Shape (n_stocks, latent_dim): one embedding per stock. For a linear
-        decoder it is the loading matrix (times the latent spreads).
+        decoder it is its weight matrix (times the latent spreads).
     """
-    net = _decoder(model)
+    dec, in_dim = _as_decoder(model)
     X = as_2d_float(X, "X", min_rows=2)
-    in_dim = getattr(net, "input_dim", X.shape[1])
-    if X.shape[1] != in_dim:
+    if in_dim > 0 and X.shape[1] != in_dim:
         raise ValueError(f"X has {X.shape[1]} columns but the model was built for {in_dim} stocks.")
-    dev = next(net.parameters()).device
-    was_training = net.training
-    net.eval()
-    with torch.no_grad():
-        z = net.encode(torch.from_numpy(X).to(dev))
-    # d(sum_t xhat_t)/dz_t = J_t because rows are independent; one Jacobian per latent column.
-    z = z.detach().requires_grad_(True)
-    out = net.decoder(z)
-    cols = []
-    for i in range(out.shape[1]):
-        (g,) = torch.autograd.grad(out[:, i].sum(), z, retain_graph=i < out.shape[1] - 1)
-        cols.append(g.mean(0))
-    net.train(was_training)
-    L = torch.stack(cols).detach().cpu().double().numpy()
+    z = dec.transform(X)
+    L = average_loadings(dec, z, eps=eps)
     if scale:
-        L = L * z.detach().cpu().double().numpy().std(axis=0)
+        L = L * z.std(axis=0)
     return L
 
 
@@ -281,6 +308,16 @@ def pair_statistics(returns: pd.DataFrame, pairs: Sequence[tuple[str, str]]) -> 
 def random_pair_baseline(returns: pd.DataFrame, n_pairs: int, *, n_draws: int = 1000, seed: int = 0) -> np.ndarray:
     """Mean correlation of ``n_pairs`` random distinct pairs, for each of ``n_draws`` draws.
 
+    Parameters
+    ----------
+    returns : pandas.DataFrame
+        Shape (n_days, n_stocks): use the *test* period.
+    n_pairs : int
+        Pairs per draw, in [1, n_stocks * (n_stocks - 1) / 2].
+    n_draws : int, default 1000
+        Number of draws, >= 1.
+    seed : int, default 0
+
     Returns
     -------
     numpy.ndarray
@@ -294,6 +331,7 @@ def random_pair_baseline(returns: pd.DataFrame, n_pairs: int, *, n_draws: int = 
     C = np.corrcoef(returns.to_numpy(), rowvar=False)
     iu = np.triu_indices(n, 1)
     all_corr = C[iu]
+    n_draws = _check_n_draws(n_draws)
     rng = np.random.default_rng(seed)
     draws = np.argsort(rng.random((n_draws, n_all)), axis=1)[:, :n_pairs]
     return all_corr[draws].mean(axis=1)
@@ -306,6 +344,9 @@ def one_per_cluster_picks(labels: Any, *, n_draws: int = 1000, seed: int = 0) ->
     ----------
     labels : array-like, shape (n_stocks,)
         Cluster label of each stock.
+    n_draws : int, default 1000
+        Number of portfolios, >= 1.
+    seed : int, default 0
 
     Returns
     -------
@@ -315,17 +356,40 @@ def one_per_cluster_picks(labels: Any, *, n_draws: int = 1000, seed: int = 0) ->
     labels = np.asarray(labels)
     if labels.ndim != 1 or labels.size == 0:
         raise ValueError(f"labels must be a non-empty 1-D array, got shape {labels.shape}.")
+    n_draws = _check_n_draws(n_draws)
     rng = np.random.default_rng(seed)
     groups = [np.flatnonzero(labels == g) for g in np.unique(labels)]
     return np.column_stack([g[rng.integers(0, len(g), n_draws)] for g in groups])
 
 
 def random_picks(n_stocks: int, size: int, *, n_draws: int = 1000, seed: int = 0) -> np.ndarray:
-    """Random portfolios of ``size`` distinct stocks out of ``n_stocks``; shape (n_draws, size)."""
+    """Random portfolios of ``size`` distinct stocks out of ``n_stocks``.
+
+    Parameters
+    ----------
+    n_stocks : int
+    size : int
+        Stocks per portfolio, in [1, n_stocks].
+    n_draws : int, default 1000
+        Number of portfolios, >= 1.
+    seed : int, default 0
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n_draws, size): column indices, distinct within each row.
+    """
     if not 1 <= size <= n_stocks:
         raise ValueError(f"size must lie in [1, n_stocks={n_stocks}], got {size}.")
+    n_draws = _check_n_draws(n_draws)
     rng = np.random.default_rng(seed)
     return np.argsort(rng.random((n_draws, n_stocks)), axis=1)[:, :size]
+
+
+def _check_n_draws(n_draws: Any) -> int:
+    if isinstance(n_draws, bool) or not isinstance(n_draws, (int, np.integer)) or n_draws < 1:
+        raise ValueError(f"n_draws must be an integer >= 1 (for example n_draws=1000), got {n_draws!r}.")
+    return int(n_draws)
 
 
 def _check_picks(returns: pd.DataFrame, picks: Any) -> np.ndarray:
@@ -360,7 +424,7 @@ def portfolio_volatility(returns: pd.DataFrame, picks: Any) -> np.ndarray:
     return np.sqrt(np.einsum("di,ij,dj->d", W, C, W) * TRADING_DAYS)
 
 
-def mean_pairwise_correlation(returns: pd.DataFrame, picks: Any) -> np.ndarray:
+def mean_pick_correlation(returns: pd.DataFrame, picks: Any) -> np.ndarray:
     """Average correlation between the stocks of each portfolio in ``picks`` (off-diagonal pairs only).
 
     Parameters
@@ -381,3 +445,112 @@ def mean_pairwise_correlation(returns: pd.DataFrame, picks: Any) -> np.ndarray:
     sub = C[picks[:, :, None], picks[:, None, :]]
     m = picks.shape[1]
     return (sub.sum(axis=(1, 2)) - m) / (m * (m - 1))
+
+
+def pair_report(
+    Z: Any,
+    corr: Any,
+    returns_test: pd.DataFrame,
+    names: Sequence[str],
+    *,
+    n_draws: int = 2000,
+    seed: int = 0,
+) -> tuple[list[tuple[str, str]], pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Nearest-neighbour pairs of an embedding, scored on later days against two baselines.
+
+    The baselines are each stock's most correlated partner in ``corr`` (the
+    training correlation matrix) and ``n_draws`` draws of as many random pairs.
+
+    Parameters
+    ----------
+    Z : array-like, shape (n_stocks, d)
+        Stock embeddings (one row per stock, in the order of ``names``).
+    corr : array-like, shape (n_stocks, n_stocks)
+        Correlation matrix of the *training* returns.
+    returns_test : pandas.DataFrame
+        Shape (n_days, n_stocks), columns ``names``: the *test* period.
+    names : sequence of str, length n_stocks
+    n_draws : int, default 2000
+        Random draws of the baseline (>= 1).
+    seed : int, default 0
+
+    Returns
+    -------
+    (list of (str, str), pandas.DataFrame, pandas.DataFrame, numpy.ndarray)
+        The embedding's pairs; their :func:`pair_statistics`; a table with
+        rows ``embedding neighbours``, ``most correlated (train)``,
+        ``random pairs (mean of draws)`` and columns ``pairs``,
+        ``test correlation``, ``test spread vol``; and the random draws'
+        mean correlations, shape (n_draws,).
+    """
+    check_frame(returns_test, "returns_test")
+    names = list(names)
+    corr = as_2d_float(corr, "corr", min_rows=2)
+    n = len(names)
+    if corr.shape != (n, n):
+        raise ValueError(f"corr has shape {corr.shape} but there are {n} names: pass the ({n}, {n}) training correlation matrix.")
+    if list(returns_test.columns) != names:
+        raise ValueError("returns_test columns must be the stocks of names, in the same order (reindex with returns_test[names]).")
+    pairs = nearest_neighbour_pairs(Z, names)
+    pairs_corr = nearest_neighbour_pairs(1 - corr, names, metric="precomputed")
+    stats, stats_corr = pair_statistics(returns_test, pairs), pair_statistics(returns_test, pairs_corr)
+    random_means = random_pair_baseline(returns_test, len(pairs), n_draws=n_draws, seed=seed)
+    table = pd.DataFrame(
+        {
+            "embedding neighbours": [len(pairs), stats["corr"].mean(), stats["spread_vol"].mean()],
+            "most correlated (train)": [len(pairs_corr), stats_corr["corr"].mean(), stats_corr["spread_vol"].mean()],
+            "random pairs (mean of draws)": [len(pairs), random_means.mean(), np.nan],
+        },
+        index=["pairs", "test correlation", "test spread vol"],
+    ).T
+    table["pairs"] = table["pairs"].astype(int)
+    return pairs, stats, table, random_means
+
+
+def diversification_report(labels: Any, returns_test: pd.DataFrame, *, n_draws: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Equal-weight portfolios of one stock per cluster against random portfolios of the same size.
+
+    Parameters
+    ----------
+    labels : array-like, shape (n_stocks,)
+        Cluster label of each column of ``returns_test``.
+    returns_test : pandas.DataFrame
+        Shape (n_days, n_stocks): the *test* period.
+    n_draws : int, default 2000
+        Portfolios drawn of each kind (>= 1).
+    seed : int, default 0
+        Seeds the cluster draws; the random portfolios use ``seed + 1``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows ``one per cluster`` and ``random``; columns ``mean pairwise corr``
+        (:func:`mean_pick_correlation`), ``mean stock vol`` (annualised
+        volatility of the holdings) and ``portfolio vol``
+        (:func:`portfolio_volatility`), each averaged over the draws.
+    """
+    check_frame(returns_test, "returns_test")
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or len(labels) != returns_test.shape[1]:
+        raise ValueError(
+            f"labels has shape {labels.shape} but returns_test has {returns_test.shape[1]} stocks: "
+            "pass one cluster label per stock (column)."
+        )
+    k = len(np.unique(labels))
+    if k < 2:
+        raise ValueError("labels hold a single cluster: a portfolio of one stock has no pairwise correlation; use k >= 2.")
+    picks = {
+        "one per cluster": one_per_cluster_picks(labels, n_draws=n_draws, seed=seed),
+        "random": random_picks(returns_test.shape[1], k, n_draws=n_draws, seed=seed + 1),
+    }
+    stock_vol = returns_test.std().to_numpy() * np.sqrt(TRADING_DAYS)
+    return pd.DataFrame(
+        {
+            name: {
+                "mean pairwise corr": mean_pick_correlation(returns_test, p).mean(),
+                "mean stock vol": stock_vol[p].mean(),
+                "portfolio vol": portfolio_volatility(returns_test, p).mean(),
+            }
+            for name, p in picks.items()
+        }
+    ).T

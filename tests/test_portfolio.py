@@ -84,6 +84,15 @@ def test_decoder_loadings_nonlinear_matches_finite_differences():
     np.testing.assert_allclose(L, fd, atol=1e-4)
 
 
+def test_decoder_loadings_is_the_average_jacobian_of_factors(market):
+    from course_lib.factors import average_loadings
+
+    X = (market.returns.to_numpy() / market.returns.to_numpy().std()).astype(np.float32)
+    emb = AutoencoderEmbedder(latent_dim=2, hidden_dims=(8,), activation="elu", epochs=2, random_state=0).fit(X)
+    z = emb.transform(X)
+    np.testing.assert_allclose(pf.decoder_loadings(emb, X, scale=False), average_loadings(emb, z), atol=1e-3)
+
+
 def test_decoder_loadings_accepts_embedder_and_checks_input(market):
     X = market.returns.to_numpy() / market.returns.to_numpy().std()
     emb = AutoencoderEmbedder(latent_dim=2, hidden_dims=(8,), epochs=2, random_state=0).fit(X)
@@ -169,6 +178,8 @@ def test_pair_statistics_and_random_baseline(market):
         pf.pair_statistics(R, [])
     with pytest.raises(ValueError, match="n_pairs"):
         pf.random_pair_baseline(R, 0)
+    with pytest.raises(ValueError, match="n_draws must be an integer >= 1"):
+        pf.random_pair_baseline(R, 5, n_draws=0)
 
 
 # diversification ------------------------------------------------------------
@@ -185,6 +196,11 @@ def test_one_per_cluster_and_random_picks():
         pf.random_picks(6, 7)
     with pytest.raises(ValueError, match="labels"):
         pf.one_per_cluster_picks(np.zeros((2, 2)))
+    for bad in (0, -3, 2.5):
+        with pytest.raises(ValueError, match="n_draws must be an integer >= 1"):
+            pf.one_per_cluster_picks(labels, n_draws=bad)
+        with pytest.raises(ValueError, match="n_draws must be an integer >= 1"):
+            pf.random_picks(6, 3, n_draws=bad)
 
 
 def test_portfolio_volatility_and_correlation():
@@ -200,7 +216,7 @@ def test_portfolio_volatility_and_correlation():
     w = np.array([0.5, 0.5])
     assert vol[0] == pytest.approx(np.sqrt(w @ R[["A", "B"]].cov().to_numpy() @ w * 252))
     assert vol[1] < vol[0]  # an uncorrelated partner diversifies
-    mpc = pf.mean_pairwise_correlation(R, np.array([[0, 1], [0, 2], [0, 1]]))
+    mpc = pf.mean_pick_correlation(R, np.array([[0, 1], [0, 2], [0, 1]]))
     assert mpc[0] == pytest.approx(R["A"].corr(R["B"])) and mpc[0] == mpc[2]
     assert abs(mpc[1]) < 0.15
     with pytest.raises(ValueError, match="column indices"):
@@ -208,7 +224,7 @@ def test_portfolio_volatility_and_correlation():
     with pytest.raises(ValueError, match="non-empty"):
         pf.portfolio_volatility(R, np.array([0, 1]))
     with pytest.raises(ValueError, match="at least 2"):
-        pf.mean_pairwise_correlation(R, np.array([[0], [1]]))
+        pf.mean_pick_correlation(R, np.array([[0], [1]]))
 
 
 def test_choose_k_subsamples_large_inputs():
@@ -217,3 +233,48 @@ def test_choose_k_subsamples_large_inputs():
     assert k == 3
     k_full, sil_full = pf.choose_k(Z, range(2, 5), sample_size=None)
     assert k_full == 3 and abs(sil[3] - sil_full[3]) < 0.05
+
+
+# reports ---------------------------------------------------------------------
+def test_pair_report_against_its_baselines(market):
+    R = market.returns
+    train, test = R.iloc[:300], R.iloc[300:]
+    names = list(R.columns)
+    corr = train.corr().to_numpy()
+    Z = market.loadings.to_numpy()
+    pairs, stats, table, random_means = pf.pair_report(Z, corr, test, names, n_draws=300, seed=1)
+    assert pairs == pf.nearest_neighbour_pairs(Z, names)
+    assert list(stats.index) == [f"{a}-{b}" for a, b in pairs]
+    assert list(table.index) == ["embedding neighbours", "most correlated (train)", "random pairs (mean of draws)"]
+    assert list(table.columns) == ["pairs", "test correlation", "test spread vol"]
+    assert table.loc["embedding neighbours", "pairs"] == len(pairs)
+    assert table.loc["embedding neighbours", "test correlation"] == pytest.approx(stats["corr"].mean())
+    assert random_means.shape == (300,)
+    np.testing.assert_allclose(random_means, pf.random_pair_baseline(test, len(pairs), n_draws=300, seed=1))
+    assert table.loc["embedding neighbours", "test correlation"] > np.quantile(random_means, 0.99)  # sectors co-move
+    with pytest.raises(ValueError, match="training correlation matrix"):
+        pf.pair_report(Z, corr[:5, :5], test, names)
+    with pytest.raises(ValueError, match="same order"):
+        pf.pair_report(Z, corr, test[names[::-1]], names)
+    with pytest.raises(ValueError, match="n_draws"):
+        pf.pair_report(Z, corr, test, names, n_draws=0)
+
+
+def test_diversification_report(market):
+    R = market.returns
+    labels = market.sectors.to_numpy()
+    rep = pf.diversification_report(labels, R, n_draws=400, seed=0)
+    assert list(rep.index) == ["one per cluster", "random"]
+    assert list(rep.columns) == ["mean pairwise corr", "mean stock vol", "portfolio vol"]
+    picks = pf.one_per_cluster_picks(labels, n_draws=400, seed=0)
+    assert rep.loc["one per cluster", "portfolio vol"] == pytest.approx(pf.portfolio_volatility(R, picks).mean())
+    rnd = pf.random_picks(R.shape[1], 4, n_draws=400, seed=1)
+    assert rep.loc["random", "mean pairwise corr"] == pytest.approx(pf.mean_pick_correlation(R, rnd).mean())
+    # one stock per true sector holds less correlated stocks than random picks
+    assert rep.loc["one per cluster", "mean pairwise corr"] < rep.loc["random", "mean pairwise corr"]
+    with pytest.raises(ValueError, match="one cluster label per stock"):
+        pf.diversification_report(labels[:5], R)
+    with pytest.raises(ValueError, match="single cluster"):
+        pf.diversification_report(np.zeros(R.shape[1]), R)
+    with pytest.raises(ValueError, match="n_draws"):
+        pf.diversification_report(labels, R, n_draws=0)
