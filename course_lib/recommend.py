@@ -295,13 +295,18 @@ def train_recommender(
                seed=seed, device=device, progress=False)
     if tracker is None:
         return TrainResult(hist, best_epoch=epochs)
+    if tracker.best_state is None:
+        raise ValueError(
+            f"validation NDCG@{k} was never finite (values {tracker.ndcg}): training diverged or the validation users "
+            "have no held-out items; lower lr, check X_train and val for empty rows, or train without val."
+        )
     model.load_state_dict(tracker.best_state)
     model.eval()
     return TrainResult(hist, tracker.epochs, tracker.ndcg, tracker.best_epoch)
 
 
 @torch.no_grad()
-def posterior_scores(model: RecAutoencoder, X: Any, n_samples: int = 100, *, seed: int = 0) -> np.ndarray:
+def posterior_scores(model: RecAutoencoder, X: Any, n_samples: int = 100, *, seed: int = 0, batch_size: int = 256) -> np.ndarray:
     r"""Item probabilities :math:`\operatorname{softmax}(f(z))` for ``n_samples`` draws :math:`z \sim q(z \mid x)`.
 
     Parameters
@@ -310,6 +315,10 @@ def posterior_scores(model: RecAutoencoder, X: Any, n_samples: int = 100, *, see
         Must be variational.
     X : array-like or sparse, shape (n_users, n_items)
     n_samples : int
+    seed : int
+        Seed of the posterior noise (drawn once for all users, so results do not depend on ``batch_size``).
+    batch_size : int
+        Users densified and decoded at a time; the output array (n_samples, n_users, n_items) is the only full-size object.
 
     Returns
     -------
@@ -321,16 +330,25 @@ def posterior_scores(model: RecAutoencoder, X: Any, n_samples: int = 100, *, see
     if n_samples < 1:
         raise ValueError(f"n_samples must be >= 1, got {n_samples}.")
     X = _as_sparse(X, "X")
+    if X.shape[1] != model.n_items:
+        raise ValueError(f"X has {X.shape[1]} items but the model expects {model.n_items}.")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
     was = model.training
     model.eval()
     device = next(model.parameters()).device
-    mu, logvar = model.encode(torch.from_numpy(X.toarray()).to(device))
-    g = torch.Generator().manual_seed(seed)
-    eps = torch.randn((n_samples, *mu.shape), generator=g).to(device)
-    z = mu + torch.exp(0.5 * logvar) * eps
-    probs = torch.softmax(model.decode(z.reshape(-1, model.latent)), dim=1).reshape(n_samples, X.shape[0], -1)
+    n = X.shape[0]
+    # all noise drawn up front (n_samples, n_users, latent), so the result does not depend on batch_size
+    eps_all = torch.randn((n_samples, n, model.latent), generator=torch.Generator().manual_seed(seed))
+    out = np.empty((n_samples, n, model.n_items), dtype=np.float32)
+    for s in range(0, n, batch_size):
+        mu, logvar = model.encode(torch.from_numpy(X[s : s + batch_size].toarray()).to(device))
+        z = mu + torch.exp(0.5 * logvar) * eps_all[:, s : s + batch_size].to(device)
+        b = mu.shape[0]
+        probs = torch.softmax(model.decode(z.reshape(-1, model.latent)), dim=1)
+        out[:, s : s + b] = probs.reshape(n_samples, b, -1).cpu().numpy()
     model.train(was)
-    return probs.cpu().numpy()
+    return out
 
 
 def popularity_scores(X_train: Any, n_users: int) -> np.ndarray:
@@ -358,8 +376,8 @@ def ease_weights(X: Any, lam: float) -> np.ndarray:
         Scores are ``X_foldin @ B``.
     """
     X = _as_sparse(X, "X")
-    if not lam > 0:
-        raise ValueError(f"lam must be > 0, got {lam}.")
+    if not (np.isfinite(lam) and lam > 0):
+        raise ValueError(f"lam must be a finite number > 0 (e.g. 100, or tune it with tune_ease), got {lam}.")
     G = (X.T @ X).toarray().astype(np.float64)
     G[np.diag_indices_from(G)] += lam
     P = np.linalg.inv(G)
@@ -382,8 +400,8 @@ def tune_ease(X_train: Any, foldin: Any, heldout: Any, lambdas: Sequence[float],
     Fv, H = _as_sparse(foldin, "foldin"), _as_sparse(heldout, "heldout")
     if Fv.shape[1] != X.shape[1] or Fv.shape != H.shape:
         raise ValueError(f"foldin {Fv.shape}/heldout {H.shape} must be (n_val, {X.shape[1]}).")
-    if len(lambdas) == 0 or min(lambdas) <= 0:
-        raise ValueError("lambdas must be a non-empty list of positive numbers.")
+    if len(lambdas) == 0 or not all(np.isfinite(v) and v > 0 for v in lambdas):
+        raise ValueError(f"lambdas must be a non-empty list of finite positive numbers, got {list(lambdas)}.")
     s, V = np.linalg.eigh((X.T @ X).toarray().astype(np.float64))
     FV = Fv.toarray() @ V
     V2 = V**2
@@ -401,8 +419,13 @@ def tune_ease(X_train: Any, foldin: Any, heldout: Any, lambdas: Sequence[float],
 
 
 @torch.no_grad()
-def latent_neighbour_scores(model: RecAutoencoder, X_train: Any, X_query: Any, n_neighbours: int = 50) -> np.ndarray:
+def latent_neighbour_scores(
+    model: RecAutoencoder, X_train: Any, X_query: Any, n_neighbours: int = 50, *, batch_size: int = 2048
+) -> np.ndarray:
     """Score items by how many of a user's nearest training users (cosine of ``mu``) hold them.
+
+    Both matrices stay sparse: users are encoded ``batch_size`` at a time, and the neighbour weights are a sparse
+    (batch, n_train) matrix multiplied with the sparse training matrix.
 
     Returns
     -------
@@ -412,16 +435,31 @@ def latent_neighbour_scores(model: RecAutoencoder, X_train: Any, X_query: Any, n
     Xt, Xq = _as_sparse(X_train, "X_train"), _as_sparse(X_query, "X_query")
     if not 1 <= n_neighbours <= Xt.shape[0]:
         raise ValueError(f"n_neighbours must lie in [1, {Xt.shape[0]}], got {n_neighbours}.")
+    if Xq.shape[1] != Xt.shape[1] or Xt.shape[1] != model.n_items:
+        raise ValueError(f"X_train {Xt.shape} and X_query {Xq.shape} must both have the model's {model.n_items} items.")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
     was = model.training
     model.eval()
     device = next(model.parameters()).device
-    enc = lambda A: F.normalize(model.encode(torch.from_numpy(A.toarray()).to(device))[0], dim=1).cpu().numpy()  # noqa: E731
-    sim = enc(Xq) @ enc(Xt).T
+
+    def enc(A: sp.csr_matrix) -> np.ndarray:  # unit-norm posterior means, densifying one batch of rows at a time
+        return np.concatenate([
+            F.normalize(model.encode(torch.from_numpy(A[s : s + batch_size].toarray()).to(device))[0], dim=1).cpu().numpy()
+            for s in range(0, A.shape[0], batch_size)
+        ])
+
+    Mq, Mt = enc(Xq), enc(Xt)  # (n_query, latent), (n_train, latent): small
     model.train(was)
-    idx = np.argpartition(-sim, n_neighbours - 1, axis=1)[:, :n_neighbours]
-    W = np.zeros_like(sim)
-    np.put_along_axis(W, idx, np.maximum(np.take_along_axis(sim, idx, axis=1), 0.0), axis=1)
-    return np.asarray(sp.csr_matrix(W) @ Xt.toarray(), dtype=np.float64)
+    out = np.empty((Xq.shape[0], Xt.shape[1]), dtype=np.float64)
+    for s in range(0, Xq.shape[0], batch_size):
+        sim = Mq[s : s + batch_size] @ Mt.T  # (batch, n_train)
+        idx = np.argpartition(-sim, n_neighbours - 1, axis=1)[:, :n_neighbours]
+        w = np.maximum(np.take_along_axis(sim, idx, axis=1), 0.0)
+        rows = np.repeat(np.arange(sim.shape[0]), n_neighbours)
+        W = sp.csr_matrix((w.ravel(), (rows, idx.ravel())), shape=sim.shape)  # n_neighbours non-zeros per row
+        out[s : s + batch_size] = (W @ Xt).toarray()  # sparse x sparse, then one dense batch of scores
+    return out
 
 
 @torch.no_grad()

@@ -203,8 +203,9 @@ def test_ease_weights_closed_form_and_zero_diagonal():
     grad = -X.T @ (X - X @ B) + 2.0 * B
     off = ~np.eye(8, dtype=bool)
     assert np.allclose(grad[off], 0, atol=1e-8)
-    with pytest.raises(ValueError, match="lam"):
-        ease_weights(X, 0.0)
+    for bad in (0.0, -1.0, np.nan, np.inf):
+        with pytest.raises(ValueError, match="lam must be a finite number > 0"):
+            ease_weights(X, bad)
 
 
 def test_tune_ease_matches_direct_computation():
@@ -216,8 +217,9 @@ def test_tune_ease_matches_direct_computation():
         direct = evaluate_ranking(S, s.val_foldin, s.val_heldout, (("ndcg", 100),))["ndcg@100"].mean()
         assert v == pytest.approx(direct, abs=1e-9)
     assert grid[best] == max(grid.values())
-    with pytest.raises(ValueError, match="lambdas"):
-        tune_ease(s.train, s.val_foldin, s.val_heldout, [])
+    for bad in ([], [30.0, np.nan], [np.inf], [0.0]):
+        with pytest.raises(ValueError, match="lambdas"):
+            tune_ease(s.train, s.val_foldin, s.val_heldout, bad)
 
 
 def test_popularity_scores():
@@ -236,3 +238,61 @@ def test_benchmark_generator_is_sparse_binary_and_sized():
     assert 0.9 * 40_000 < X.nnz < 1.15 * 40_000
     counts = np.sort(np.asarray(X.sum(0)).ravel())[::-1]
     assert counts[:50].sum() > 0.2 * counts.sum(), "item popularity is long-tailed"
+
+
+def test_train_recommender_raises_when_validation_ndcg_is_never_finite(monkeypatch):
+    import course_lib.recommend as rec
+
+    X, _ = _clustered(80, 20)
+    s = strong_generalization_split(X, 20, seed=0)
+    monkeypatch.setattr(rec, "ndcg_at_k", lambda scores, heldout, k: np.full(scores.shape[0], np.nan))
+    with pytest.raises(ValueError, match="never finite"):
+        train_recommender(RecAutoencoder(s.n_items, 8, 4), s.train, val=(s.val_foldin, s.val_heldout), epochs=2,
+                          eval_every=1, device="cpu")
+
+
+def _posterior_reference(m, X, n_samples, seed):
+    """The one-shot version: the whole matrix densified, every draw decoded at once."""
+    with torch.no_grad():
+        mu, logvar = m.encode(torch.from_numpy(X.toarray()))
+        eps = torch.randn((n_samples, *mu.shape), generator=torch.Generator().manual_seed(seed))
+        z = mu + torch.exp(0.5 * logvar) * eps
+        return torch.softmax(m.decode(z.reshape(-1, m.latent)), dim=1).reshape(n_samples, X.shape[0], -1).numpy()
+
+
+def test_posterior_scores_batched_equals_one_shot():
+    torch.manual_seed(0)
+    X, _ = _clustered(37, 20)
+    m = RecAutoencoder(20, 16, 4).eval()
+    ref = _posterior_reference(m, X, 5, 3)
+    for bs in (1, 8, 37, 1000):
+        P = posterior_scores(m, X, 5, seed=3, batch_size=bs)
+        assert P.shape == (5, 37, 20) and P.dtype == np.float32
+        np.testing.assert_allclose(P, ref, rtol=1e-5, atol=1e-7)
+    with pytest.raises(ValueError, match="batch_size"):
+        posterior_scores(m, X, 5, batch_size=0)
+    with pytest.raises(ValueError, match="items"):
+        posterior_scores(m, X[:, :10], 5)
+
+
+def test_latent_neighbours_batched_equals_dense_reference():
+    torch.manual_seed(0)
+    X, _ = _clustered(100, 20)
+    m = RecAutoencoder(20, 16, 4)
+    train_recommender(m, X, epochs=3, batch_size=32, device="cpu")
+    Xq = X[:13]
+    with torch.no_grad():  # dense reference: all users encoded at once, dense weights times the dense matrix
+        enc = lambda A: torch.nn.functional.normalize(m.encode(torch.from_numpy(A.toarray()))[0], dim=1).numpy()  # noqa: E731
+        sim = enc(Xq) @ enc(X).T
+    idx = np.argsort(-sim, axis=1)[:, :10]
+    W = np.zeros_like(sim)
+    np.put_along_axis(W, idx, np.maximum(np.take_along_axis(sim, idx, axis=1), 0.0), axis=1)
+    ref = W @ X.toarray()
+    for bs in (1, 5, 2048):
+        S = latent_neighbour_scores(m, X, Xq, n_neighbours=10, batch_size=bs)
+        assert S.shape == (13, 20) and S.dtype == np.float64
+        np.testing.assert_allclose(S, ref, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="batch_size"):
+        latent_neighbour_scores(m, X, Xq, batch_size=0)
+    with pytest.raises(ValueError, match="items"):
+        latent_neighbour_scores(m, X, Xq[:, :10])
