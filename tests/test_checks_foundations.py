@@ -86,14 +86,14 @@ def test_check_kl_normal_passes_right_answers():
 
 
 # ---- NDCG ------------------------------------------------------------------------------------
-def _ndcg_builder(discount_offset=2, normalise=True, ideal_min=True, descending=True, per_user=True, dense_only=False):
+def _ndcg_builder(discount_offset=2, normalise=True, ideal_min=True, descending=True, per_user=True, dense_only=False, extra=0):
     def fn(scores, heldout, k):
         if not dense_only and hasattr(heldout, "toarray"):
             heldout = heldout.toarray()
         H = np.asarray(heldout)
-        order = np.argsort(-scores if descending else scores, axis=1)[:, :k]
+        order = np.argsort(-scores if descending else scores, axis=1)[:, : k + extra]
         hits = np.take_along_axis(H, order, axis=1)
-        disc = 1.0 / np.log2(np.arange(discount_offset, k + discount_offset))
+        disc = 1.0 / np.log2(np.arange(discount_offset, k + extra + discount_offset))
         dcg = hits @ disc
         n = H.sum(1)
         m = np.minimum(n, k) if ideal_min else n
@@ -115,6 +115,7 @@ def _ndcg_builder(discount_offset=2, normalise=True, ideal_min=True, descending=
         ({"descending": False}, "descending"),
         ({"per_user": False}, "one value per user"),
         ({"dense_only": True}, "scipy sparse"),
+        ({"extra": 1}, "only the top k items count"),
     ],
 )
 def test_check_ndcg_catches(kwargs, hint):

@@ -124,6 +124,9 @@ def check_ndcg_at_k(fn: Callable[[np.ndarray, object, int], np.ndarray]) -> None
     if both[0] > 1 + 1e-9:
         raise AssertionError("NDCG above 1: divide the DCG by the ideal DCG (all held-out items ranked first).")
     assert close(both, [1.0]), f"two held-out items ranked 1 and 2 should give NDCG 1, got {both[0]:.4f}."
+    beyond = run(np.array([[5.0, 4, 3, 2]]), np.array([[0, 0, 1, 0]]), 2)
+    if beyond[0] > 1e-9:
+        raise AssertionError("a hit at rank 3 counted in NDCG@2: only the top k items count (rank <= k).")
     many = run(np.array([[5.0, 4, 3, 2, 1, 0]]), np.array([[1, 1, 0, 1, 1, 1]]), 2)
     if many[0] < 1 - 1e-9:
         raise AssertionError("the ideal DCG must count at most k hits: use min(k, number held out), so a perfect top-k scores 1.")
