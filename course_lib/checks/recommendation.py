@@ -1,4 +1,5 @@
-"""Checkers for Chapter 3 (Mult-VAE recommendation): the multinomial log-likelihood, EASE, the fold-in mask.
+"""Checkers for Chapter 3 (Mult-VAE recommendation): the multinomial log-likelihood, EASE, the fold-in mask,
+and the fund-holdings comparison of popularity and EASE (:func:`check_fund_ndcg`).
 
 NDCG@k is checked by :func:`course_lib.checks.check_ndcg_at_k` (foundations).
 """
@@ -14,7 +15,7 @@ import torch.nn.functional as F
 
 from ._common import call, close, to_numpy
 
-__all__ = ["check_multinomial_nll", "check_ease_weights", "check_mask_foldin"]
+__all__ = ["check_multinomial_nll", "check_ease_weights", "check_mask_foldin", "check_fund_ndcg"]
 
 
 def check_multinomial_nll(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
@@ -40,6 +41,14 @@ def check_multinomial_nll(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tenso
         raise AssertionError("you used the probabilities, not their logarithm: use torch.log_softmax(logits, dim=1).")
     if close(out, -(logits * x).sum(1).numpy()):
         raise AssertionError("you used the raw logits: the log-probabilities are log_softmax(logits), which subtracts logsumexp.")
+    if close(out * m, ref):
+        raise AssertionError("you averaged over items: sum over items instead (your result is n_items times too small); use .sum(dim=1).")
+    bce = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
+    if close(out, bce.sum(1).numpy()) or close(out, bce.mean(1).numpy()):
+        raise AssertionError(
+            "you computed the full binary cross-entropy: binary cross-entropy is a Bernoulli likelihood per item; "
+            "the multinomial uses log_softmax over items, -(torch.log_softmax(logits, dim=1) * x).sum(dim=1)."
+        )
     if close(out, -(F.logsigmoid(logits) * x).sum(1).numpy()):
         raise AssertionError("you used a per-item sigmoid (a Bernoulli likelihood): the multinomial normalises over all items with a softmax.")
     if close(out, ref / x.sum(1).numpy()):
@@ -53,6 +62,33 @@ def check_multinomial_nll(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tenso
     )
 
 
+def _call_ease(fn: Callable[[Any, float], Any], X: Any, lam: float) -> Any:
+    """Call the learner's ``ease_weights``; turn an exception into an AssertionError naming the input kind."""
+    kind = "scipy-sparse" if sp.issparse(X) else "dense NumPy"
+    try:
+        return call(fn, X, lam, what="ease_weights")
+    except AssertionError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any crash on this input gets a hint
+        msg = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, np.linalg.LinAlgError) or "0-dimensional" in str(exc):
+            hint = (
+                "X may be scipy-sparse: np.linalg.inv cannot take a sparse matrix; "
+                "convert G = X.T @ X with .toarray() first"
+            )
+        elif isinstance(exc, AttributeError) and "setdiag" in str(exc):
+            hint = (
+                "X may also be a dense array: build G densely, e.g. G = np.asarray(G); "
+                "G[np.diag_indices(n)] += lam"
+            )
+        else:
+            hint = (
+                f"ease_weights failed on a {kind} X: X may be a NumPy array or a scipy-sparse matrix; "
+                "compute G = X.T @ X, make it a dense array (.toarray() if sparse), then invert"
+            )
+        raise AssertionError(f"{hint} ({kind} X gave {msg}).") from None
+
+
 def check_ease_weights(fn: Callable[[Any, float], Any]) -> None:
     """Check ``fn(X, lam)`` returns EASE's B = I - P / diag(P) (column j divided by P_jj), P = (X'X + lam I)^-1."""
     rng = np.random.default_rng(0)
@@ -62,7 +98,7 @@ def check_ease_weights(fn: Callable[[Any, float], Any]) -> None:
     G = X.T @ X
     P = np.linalg.inv(G + lam * np.eye(7))
     ref = np.eye(7) - P / np.diag(P)[None, :]
-    out = to_numpy(call(fn, X.copy(), lam, what="ease_weights"), "ease_weights")
+    out = to_numpy(_call_ease(fn, X.copy(), lam), "ease_weights")
     if out.shape == (40, 40):
         raise AssertionError("B has shape (n_users, n_users): the Gram matrix is X.T @ X (items x items), not X @ X.T.")
     assert out.shape == (7, 7), f"B must have shape (n_items, n_items)=(7, 7), got {out.shape}."
@@ -80,7 +116,7 @@ def check_ease_weights(fn: Callable[[Any, float], Any]) -> None:
         raise AssertionError("lambda was added to every entry: add it to the diagonal only, X.T @ X + lam * np.eye(n_items).")
     assert np.allclose(np.diag(out), 0, atol=1e-8), "the diagonal of B must be 0 (an item may not predict itself)."
     assert close(out, ref), "B does not match I - P / diag(P) with P = inv(X.T @ X + lam * I)."
-    sparse = to_numpy(call(fn, sp.csr_matrix(X), lam, what="ease_weights"), "ease_weights")
+    sparse = to_numpy(_call_ease(fn, sp.csr_matrix(X), lam), "ease_weights")
     assert close(sparse, ref), "X may be a scipy sparse matrix: compute (X.T @ X) and convert it with .toarray() before inverting."
 
 
@@ -95,15 +131,83 @@ def check_mask_foldin(fn: Callable[[np.ndarray, Any], np.ndarray]) -> None:
     if not np.array_equal(scores, keep):
         raise AssertionError("your function changed the caller's scores in place: work on a copy (scores.copy() or np.array(scores)).")
     assert out.shape == scores.shape, f"return the scores' shape {scores.shape}, got {out.shape}."
+    if np.isnan(out).any():
+        raise AssertionError("your result holds NaN: inf * 0 gives NaN: set the entries, don't multiply (S[foldin != 0] = -np.inf).")
+    if np.isposinf(out[foldin == 1]).any():
+        raise AssertionError("+inf ranks masked items FIRST: set the fold-in items to -np.inf.")
     if np.array_equal(out, np.where(foldin == 1, 0.0, scores)):
         raise AssertionError("setting fold-in items to 0 is not enough: scores can be negative, so a 0 may still rank high. Use -np.inf.")
     if np.array_equal(out, np.where(foldin == 0, -np.inf, scores)):
         raise AssertionError("you masked the items the user does NOT have: set scores to -inf where foldin is nonzero.")
     if np.isfinite(out[foldin == 1]).all() and (out[foldin == 1] < scores.min()).all():
-        raise AssertionError("use -np.inf, not a large negative number: the metrics rely on -inf to recognise masked items.")
+        raise AssertionError(
+            "you used a large negative number (such as -1e9): use -np.inf: that is this course's convention for "
+            "masked items (the metrics check that no held-out item is -inf)."
+        )
     assert np.array_equal(out, ref), f"expected {ref.tolist()}, got {out.tolist()}."
     try:
         out_sp = to_numpy(call(fn, scores, sp.csr_matrix(foldin), what="mask_foldin"), "mask_foldin")
     except (TypeError, ValueError, IndexError, NotImplementedError) as exc:
         raise AssertionError(f"foldin may be a scipy sparse matrix: convert it with .toarray() first ({type(exc).__name__}: {exc}).") from None
     assert np.array_equal(out_sp, ref), "with a scipy sparse foldin the result differs: convert it with .toarray() before comparing."
+
+
+def _mean_ndcg(scores: np.ndarray, foldin: Any, heldout: Any, k: int, *, mask: bool = True) -> float:
+    from ..metrics import ndcg_at_k
+    from ..recsplit import mask_foldin
+
+    return float(ndcg_at_k(mask_foldin(scores, foldin) if mask else scores, heldout, k).mean())
+
+
+def check_fund_ndcg(
+    ndcg_pop: float,
+    ndcg_ease: float,
+    split: Any,
+    *,
+    lambdas: tuple[float, ...] = (10, 100, 1000),
+    k: int = 10,
+    tol_pop: float = 0.01,
+    tol_ease: float = 0.02,
+) -> None:
+    """Check the test NDCG@k of popularity and EASE on a strong-generalisation split against a clean reference.
+
+    The reference fits popularity and EASE on ``split.train`` only, chooses EASE's lambda from ``lambdas`` by
+    mean validation NDCG@k, masks the fold-in items with -inf and averages NDCG@k over the test investors.
+
+    Tolerances: popularity has ties (their order moves the mean by < 0.005); ``tol_ease`` also admits a
+    neighbouring lambda. Forgetting the mask lowers popularity by > 0.015; an unmasked EASE score is recognised
+    by matching the unmasked reference for one of ``lambdas``; fitting EASE on the held-out investors raises it
+    by > 0.1.
+    """
+    from ..recommend import ease_weights, popularity_scores
+
+    for name, v in (("ndcg_pop", ndcg_pop), ("ndcg_ease", ndcg_ease)):
+        if not isinstance(v, (float, np.floating)):
+            raise AssertionError(f"{name} must be a float (a mean over test investors), got {type(v).__name__}: use float(...mean()).")
+        if not 0 <= v <= 1:
+            raise AssertionError(f"{name}={v:.3f} is outside [0, 1]: NDCG is normalised by the ideal DCG.")
+    n_test = split.test_foldin.shape[0]
+    pop_ref = _mean_ndcg(popularity_scores(split.train, n_test), split.test_foldin, split.test_heldout, k)
+    weights = {lam: ease_weights(split.train, lam) for lam in lambdas}
+    val = {lam: _mean_ndcg(np.asarray(split.val_foldin @ B), split.val_foldin, split.val_heldout, k) for lam, B in weights.items()}
+    best = max(val, key=val.get)
+    ease_ref = _mean_ndcg(np.asarray(split.test_foldin @ weights[best]), split.test_foldin, split.test_heldout, k)
+    leak = "did you fit {what} on validation/test investors? fit on split.train only (the held-out items then leak into the scores)."
+    unmasked = (
+        "did you mask the fold-in items with mask_foldin before ranking (both popularity and EASE)? "
+        "Otherwise the items an investor already holds take the top ranks."
+    )
+    ease_unmasked = [
+        _mean_ndcg(np.asarray(split.test_foldin @ B), split.test_foldin, split.test_heldout, k, mask=False) for B in weights.values()
+    ]
+    if abs(ndcg_ease - ease_ref) > 2e-3 and any(abs(ndcg_ease - u) <= 2e-3 for u in ease_unmasked):
+        raise AssertionError(f"ndcg_ease={ndcg_ease:.3f} matches EASE without the mask (reference {ease_ref:.3f}): {unmasked}")
+    if ndcg_ease > ease_ref + tol_ease:
+        raise AssertionError(f"ndcg_ease={ndcg_ease:.3f} is far above the reference {ease_ref:.3f}: " + leak.format(what="EASE (or popularity)"))
+    if ndcg_pop > pop_ref + tol_pop:
+        raise AssertionError(f"ndcg_pop={ndcg_pop:.3f} is above the reference {pop_ref:.3f}: " + leak.format(what="popularity (or EASE)"))
+    if ndcg_ease < ease_ref - tol_ease or ndcg_pop < pop_ref - tol_pop:
+        raise AssertionError(
+            f"ndcg_pop={ndcg_pop:.3f}, ndcg_ease={ndcg_ease:.3f} are below the reference "
+            f"({pop_ref:.3f}, {ease_ref:.3f}): {unmasked} Also choose lambda by validation NDCG@{k} from {list(lambdas)}."
+        )
