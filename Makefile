@@ -17,7 +17,7 @@ NOTEBOOKS := $(wildcard notebooks/*.ipynb) $(wildcard solutions/*.ipynb)
 # JupyterLab refuses to run as root (containers) unless told; extra flags via LAB_FLAGS=...
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-.PHONY: lab test unit notebooks exercises outputs seeds bench clean
+.PHONY: lab test lint unit notebooks exercises outputs seeds bench clean
 
 $(STAMP): pyproject.toml requirements-lock.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,8 +29,13 @@ $(STAMP): pyproject.toml requirements-lock.txt
 lab: $(STAMP)
 	$(BIN)/jupyter lab $(LAB_FLAGS) notebooks/00_getting_started.ipynb
 
-test: $(STAMP)
+test: lint
 	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(WORKERS) --dist loadscope $(NBVAL) tests $(NOTEBOOKS)
+
+# Style is enforced, not hoped for: ruff lints and checks formatting (config in pyproject.toml).
+lint: $(STAMP)
+	$(BIN)/ruff check course_lib tests benchmarks
+	$(BIN)/ruff format --check course_lib tests benchmarks
 
 unit: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(WORKERS) tests

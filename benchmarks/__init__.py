@@ -7,6 +7,7 @@
 
 Results are written as text and JSON under ``benchmarks/results/``.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

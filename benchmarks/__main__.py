@@ -2,6 +2,7 @@
 
 The scale run starts in its own process so that its peak memory is its own.
 """
+
 from __future__ import annotations
 
 import subprocess

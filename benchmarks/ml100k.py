@@ -7,6 +7,7 @@ The table gives the mean and standard deviation over splits, and the paired
 difference against EASE (same split, same test users), which cancels most of
 the split-to-split noise.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,11 +48,16 @@ def one_split(X, seed: int) -> tuple[dict[str, dict[str, float]], dict]:
             best = (max(r.val_ndcg), b, r.best_epoch, m)
     info["vae_beta_cap"], info["vae_epoch"] = best[1], best[2]
     scores["Mult-VAE"] = predict_scores(best[3], tf)
-    for name, kw in [("Mult-DAE", dict(variational=False)), ("VAE, weighted BCE (w=0.1)", dict(likelihood="bce")),
-                     ("VAE, Gaussian", dict(likelihood="gaussian"))]:
+    for name, kw in [
+        ("Mult-DAE", dict(variational=False)),
+        ("VAE, weighted BCE (w=0.1)", dict(likelihood="bce")),
+        ("VAE, Gaussian", dict(likelihood="gaussian")),
+    ]:
         torch.manual_seed(seed)
         m = RecAutoencoder(s.n_items, variational=kw.get("variational", True))
-        r = train_recommender(m, s.train, val=val, beta_cap=best[1], seed=seed, likelihood=kw.get("likelihood", "multinomial"), **NET)
+        r = train_recommender(
+            m, s.train, val=val, beta_cap=best[1], seed=seed, likelihood=kw.get("likelihood", "multinomial"), **NET
+        )
         info[f"{name} epoch"] = r.best_epoch
         scores[name] = predict_scores(m, tf)
     out = {name: {k: float(v.mean()) for k, v in evaluate_ranking(S, tf, th, METRICS).items()} for name, S in scores.items()}
@@ -75,26 +81,46 @@ def main(n_splits: int = 5) -> dict:
         print(f"split {seed}: " + ", ".join(f"{m} {v['ndcg@100']:.4f}" for m, v in out.items()), flush=True)
     models = list(per_split[0])
     tables = {}
-    lines = [f"MovieLens-100k (ratings >= 4, users >= 5: {inter.X.shape[0]} users x {inter.X.shape[1]} items), "
-             f"strong generalisation, {n_splits} random splits of 100 validation + 100 test users; "
-             "mean (std) over splits, paired difference vs EASE (std), splits won"]
+    lines = [
+        f"MovieLens-100k (ratings >= 4, users >= 5: {inter.X.shape[0]} users x {inter.X.shape[1]} items), "
+        f"strong generalisation, {n_splits} random splits of 100 validation + 100 test users; "
+        "mean (std) over splits, paired difference vs EASE (std), splits won"
+    ]
     for metric in [f"{n}@{k}" for n, k in METRICS]:
         t = paired_table({m: [o[m][metric] for o in per_split] for m in models}, baseline="EASE")
         tables[metric] = t.round(4).to_dict(orient="index")
         lines.append(f"\n{metric}")
         for m, row in t.iterrows():
-            lines.append(f"  {m:28s} {row['mean']:.4f} ({row['std']:.4f})   diff {row['diff']:+.4f} ({row['diff_std']:.4f})   wins {int(row['wins'])}/{int(row['n_splits'])}")
+            lines.append(
+                f"  {m:28s} {row['mean']:.4f} ({row['std']:.4f})   diff {row['diff']:+.4f} ({row['diff_std']:.4f})"
+                f"   wins {int(row['wins'])}/{int(row['n_splits'])}"
+            )
     short = np.array([i["short_history_vae_minus_ease"] for i in infos])
     long_ = np.array([i["long_history_vae_minus_ease"] for i in infos])
-    lines.append(f"\nMult-VAE minus EASE, NDCG@100, shortest third of fold-in histories: {short.mean():+.4f} (std {short.std(ddof=1):.4f}); "
-                 f"other users: {long_.mean():+.4f} (std {long_.std(ddof=1):.4f})")
-    lines.append("chosen on validation users: " + "; ".join(
-        f"split {i}: lambda {d['ease_lambda']:g}, beta cap {d['vae_beta_cap']}, VAE epoch {d['vae_epoch']}" for i, d in enumerate(infos)))
+    lines.append(
+        f"\nMult-VAE minus EASE, NDCG@100, shortest third of fold-in histories: "
+        f"{short.mean():+.4f} (std {short.std(ddof=1):.4f}); "
+        f"other users: {long_.mean():+.4f} (std {long_.std(ddof=1):.4f})"
+    )
+    lines.append(
+        "chosen on validation users: "
+        + "; ".join(
+            f"split {i}: lambda {d['ease_lambda']:g}, beta cap {d['vae_beta_cap']}, VAE epoch {d['vae_epoch']}"
+            for i, d in enumerate(infos)
+        )
+    )
     elapsed = time.perf_counter() - t0
     lines.append(f"run time {elapsed:.0f} s on {torch.get_num_threads()} torch thread(s)")
     text = "\n".join(lines)
-    result = {"n_users": int(inter.X.shape[0]), "n_items": int(inter.X.shape[1]), "n_splits": n_splits, "per_split": per_split,
-              "chosen": infos, "tables": tables, "run_seconds": round(elapsed, 1)}
+    result = {
+        "n_users": int(inter.X.shape[0]),
+        "n_items": int(inter.X.shape[1]),
+        "n_splits": n_splits,
+        "per_split": per_split,
+        "chosen": infos,
+        "tables": tables,
+        "run_seconds": round(elapsed, 1),
+    }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "ml100k.json").write_text(json.dumps(result, indent=2) + "\n")
     (RESULTS / "ml100k.txt").write_text(text + "\n")

@@ -5,6 +5,7 @@ popularity and user activity) stays a scipy CSR matrix; ``course_lib.train.fit``
 densifies one mini-batch at a time, so memory stays near the model, the CSR
 matrix and one dense batch, far below the 10.9 GB a dense float32 copy would need.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,7 +24,9 @@ from course_lib.train import fit
 from . import RESULTS
 
 
-def make_ml20m_like(n_users: int = 136_677, n_items: int = 20_108, n_interactions: int = 10_000_000, seed: int = 0, oversample: float = 1.12) -> sp.csr_matrix:
+def make_ml20m_like(
+    n_users: int = 136_677, n_items: int = 20_108, n_interactions: int = 10_000_000, seed: int = 0, oversample: float = 1.12
+) -> sp.csr_matrix:
     """A binary CSR matrix with ML-20M's shape and density (Zipf-like items, lognormal user activity).
 
     ``oversample`` draws a few more pairs than wanted because repeated pairs collapse to one.
@@ -66,8 +69,18 @@ def run(batch_size: int = 500, seed: int = 0) -> dict:
         return loss(m, x, beta)
 
     t0 = time.perf_counter()
-    hist = fit(model, X, epochs=1, batch_size=batch_size, lr=1e-3, beta=linear_anneal(0.2, 1), loss_fn=timed_loss,
-               seed=seed, device="cpu", progress=False)
+    hist = fit(
+        model,
+        X,
+        epochs=1,
+        batch_size=batch_size,
+        lr=1e-3,
+        beta=linear_anneal(0.2, 1),
+        loss_fn=timed_loss,
+        seed=seed,
+        device="cpu",
+        progress=False,
+    )
     epoch_s = time.perf_counter() - t0
     progress.unlink(missing_ok=True)
     out = {
@@ -93,7 +106,9 @@ def main() -> dict:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "scale_ml20m.json").write_text(json.dumps(out, indent=2) + "\n")
     text = "\n".join(f"{k:32s} {v}" for k, v in out.items())
-    (RESULTS / "scale_ml20m.txt").write_text("Mult-VAE, one epoch at MovieLens-20M size (generated sparse matrix)\n" + text + "\n")
+    (RESULTS / "scale_ml20m.txt").write_text(
+        "Mult-VAE, one epoch at MovieLens-20M size (generated sparse matrix)\n" + text + "\n"
+    )
     print(text)
     return out
 

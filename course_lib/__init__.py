@@ -14,6 +14,7 @@ environment variable ``COURSE_NUM_THREADS`` before starting Jupyter to change it
 Everything else lives in one module per concern: ``data``, ``models``,
 ``losses``, ``train``, ``estimators``, ``metrics``, ``plots`` and ``checks``.
 """
+
 from __future__ import annotations
 
 from ._runtime import configure_threads, get_device, set_seed

@@ -1,4 +1,5 @@
 """Input checks shared by the library: clear errors instead of silent surprises."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -40,6 +40,7 @@ Latent space
     pieces they share, :func:`encode`, :func:`decode` and :func:`residual_std` (the decoder
     returns a mean; generating needs the residual noise added back).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -141,7 +142,9 @@ def inject_anomalies(
         raise ValueError(f"n_per_kind must be a positive integer, got {n_per_kind!r}.")
     n_needed = len(kinds) * n_per_kind
     if n_needed > len(A):
-        raise ValueError(f"X has {len(A)} rows but {len(kinds)} kinds x {n_per_kind} anomalies need {n_needed}: lower n_per_kind.")
+        raise ValueError(
+            f"X has {len(A)} rows but {len(kinds)} kinds x {n_per_kind} anomalies need {n_needed}: lower n_per_kind."
+        )
     for name, val in (("jump_size", jump_size), ("sector_size", sector_size), ("break_size", break_size)):
         if not np.isfinite(val) or val <= 0:
             raise ValueError(f"{name} must be a positive number, got {val}.")
@@ -410,10 +413,10 @@ def interpolate_latent(z_start: Any, z_end: Any, n_steps: int = 11) -> np.ndarra
     return (1 - t) * a + t * b
 
 
-def sample_near_encoding(
-    mu: Any, logvar: Any, n_per_row: int = 10, *, noise_scale: float = 0.5, seed: int = 0
-) -> np.ndarray:
-    r"""Codes drawn near posteriors: :math:`z = \mu + s\,\sigma\,\epsilon`, :math:`\sigma = e^{\log\sigma^2/2}`, :math:`\epsilon \sim \mathcal N(0, I)`.
+def sample_near_encoding(mu: Any, logvar: Any, n_per_row: int = 10, *, noise_scale: float = 0.5, seed: int = 0) -> np.ndarray:
+    r"""Codes drawn near posteriors: :math:`z = \mu + s\,\sigma\,\epsilon`,
+
+    with :math:`\sigma = e^{\log\sigma^2/2}`, :math:`\epsilon \sim \mathcal N(0, I)`.
 
     With ``noise_scale`` :math:`s < 1` the draws stay closer to each
     encoding than the posterior itself (the source's "half the posterior
@@ -459,7 +462,9 @@ def _noise_std(residual_std: Any, n_features: int) -> np.ndarray | None:
         return None
     r = np.broadcast_to(np.asarray(residual_std, dtype=np.float64), (n_features,)) if np.ndim(residual_std) <= 1 else None
     if r is None or not np.isfinite(r).all() or (r < 0).any():
-        raise ValueError(f"residual_std must be a number or one non-negative value per feature ({n_features}), got {residual_std!r}.")
+        raise ValueError(
+            f"residual_std must be a number or one non-negative value per feature ({n_features}), got {residual_std!r}."
+        )
     return r
 
 

@@ -9,6 +9,7 @@
 
 All three clone, take ``random_state`` and work inside a ``Pipeline``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

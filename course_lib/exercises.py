@@ -23,6 +23,7 @@ Command line (what ``make exercises`` runs)::
     python -m course_lib.exercises            # write exercises/ from solutions/
     python -m course_lib.exercises --check    # exit 1 if exercises/ is out of date
 """
+
 from __future__ import annotations
 
 import argparse

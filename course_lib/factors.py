@@ -14,6 +14,7 @@ from factors). The helpers score such models the same way:
   per KL weight :math:`\beta`, with reconstruction, KL, active units and
   recovery side by side (the posterior-collapse diagnosis).
 """
+
 from __future__ import annotations
 
 import time
@@ -102,7 +103,11 @@ def compare_factor_models(
     fac = _check_factors(factors_train, factors_test, len(Xtr), len(Xte))
     if fac is not None:
         if factor_names is None:
-            factor_names = list(factors_train.columns) if isinstance(factors_train, pd.DataFrame) else [f"F{k}" for k in range(fac[0].shape[1])]
+            factor_names = (
+                list(factors_train.columns)
+                if isinstance(factors_train, pd.DataFrame)
+                else [f"F{k}" for k in range(fac[0].shape[1])]
+            )
         if len(factor_names) != fac[0].shape[1]:
             raise ValueError(f"factor_names has {len(factor_names)} names for {fac[0].shape[1]} factors.")
     rows, fitted = {}, {}
@@ -159,7 +164,9 @@ def average_loadings(model: Any, Z: Any, eps: float = 1e-2) -> np.ndarray:
     steps = np.eye(k) * eps
     plus = (Z[None, :, :] + steps[:, None, :]).reshape(k * n, k)
     minus = (Z[None, :, :] - steps[:, None, :]).reshape(k * n, k)
-    diff = np.asarray(model.inverse_transform(plus), dtype=np.float64) - np.asarray(model.inverse_transform(minus), dtype=np.float64)
+    diff = np.asarray(model.inverse_transform(plus), dtype=np.float64) - np.asarray(
+        model.inverse_transform(minus), dtype=np.float64
+    )
     if diff.ndim != 2 or diff.shape[0] != k * n:
         raise ValueError(f"model.inverse_transform returned shape {diff.shape}; expected ({k * n}, n_assets).")
     return (diff.reshape(k, n, -1).mean(axis=1) / (2 * eps)).T
@@ -197,7 +204,8 @@ def beta_sweep(
         Indexed by ``beta``: ``test_recon`` (mean :math:`\tfrac12\lVert x-\hat x\rVert^2`
         per day, decoding the posterior mean), ``test_kl`` (mean KL per day, nats),
         ``active_units`` (posterior-mean variance > 0.01 on the test days),
-        ``informative_units`` (units with mean KL > ``kl_threshold``), ``var_explained_test`` and, with factors, ``recovery_mean``. The fitted
+        ``informative_units`` (units with mean KL > ``kl_threshold``), ``var_explained_test``
+        and, with factors, ``recovery_mean``. The fitted
         models are in ``result.attrs["models"]``.
     """
     from .estimators import VAEFactorModel
@@ -217,7 +225,9 @@ def beta_sweep(
         mu, std = vae.posterior(Xte)
         mu_t, logvar_t = torch.from_numpy(mu), torch.from_numpy(2 * np.log(std))
         recon = vae.inverse_transform(mu)
-        kl_units = 0.5 * (mu.astype(np.float64) ** 2 + std.astype(np.float64) ** 2 - 2 * np.log(std.astype(np.float64)) - 1).mean(axis=0)
+        kl_units = 0.5 * (mu.astype(np.float64) ** 2 + std.astype(np.float64) ** 2 - 2 * np.log(std.astype(np.float64)) - 1).mean(
+            axis=0
+        )
         row = {
             "beta": b,
             "test_recon": float(gaussian_nll(torch.from_numpy(recon), torch.from_numpy(Xte)).mean()),

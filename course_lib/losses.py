@@ -10,6 +10,7 @@ The beta-VAE loss per sample is :math:`\text{recon} + \beta\,\mathrm{KL}`, where
 up to a constant: :math:`\tfrac12\lVert x - \hat x\rVert^2`. ``beta = 1`` is
 the ELBO; smaller beta favours reconstruction, larger beta the prior.
 """
+
 from __future__ import annotations
 
 import math
@@ -34,7 +35,9 @@ def kl_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
         Shape (batch,): the KL of each sample, summed over latent dimensions.
     """
     if mu.shape != logvar.shape or mu.dim() != 2:
-        raise ValueError(f"mu and logvar must both have shape (batch, latent_dim); got {tuple(mu.shape)} and {tuple(logvar.shape)}.")
+        raise ValueError(
+            f"mu and logvar must both have shape (batch, latent_dim); got {tuple(mu.shape)} and {tuple(logvar.shape)}."
+        )
     return 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1.0).sum(dim=1)
 
 

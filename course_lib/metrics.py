@@ -3,6 +3,7 @@ r"""Evaluation metrics: variance explained, factor recovery, posterior collapse,
 Factor models are identified only up to rotation, so recovery is measured by
 regression :math:`R^2` and principal angles, never column by column.
 """
+
 from __future__ import annotations
 
 from typing import Any

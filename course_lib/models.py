@@ -8,6 +8,7 @@ unit-variance Gaussian likelihood).
 ``activation=None`` gives a purely linear network: such an autoencoder can do
 no better than PCA, whatever its depth.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

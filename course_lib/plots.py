@@ -1,4 +1,5 @@
 """The few figure helpers the chapters share. Each returns the matplotlib ``Axes``."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -84,7 +85,9 @@ def plot_latent_scatter(
     return ax
 
 
-def plot_correlation_heatmap(corr: Any, ax: Axes | None = None, *, title: str = "Correlation matrix", ticklabels: bool = True) -> Axes:
+def plot_correlation_heatmap(
+    corr: Any, ax: Axes | None = None, *, title: str = "Correlation matrix", ticklabels: bool = True
+) -> Axes:
     """Heatmap of a correlation matrix on a fixed [-1, 1] colour scale, with a colour bar.
 
     Parameters

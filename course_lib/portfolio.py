@@ -23,6 +23,7 @@ checks, gathered by :func:`pair_report`), and :func:`one_per_cluster_picks`,
 :func:`mean_pick_correlation` (diversification, gathered by
 :func:`diversification_report`).
 """
+
 from __future__ import annotations
 
 import copy
@@ -205,9 +206,7 @@ def cluster_scores(embeddings: Mapping[str, Any], truth: Any, k: int, *, seed: i
     return pd.Series(out, name="ARI")
 
 
-def choose_k(
-    Z: Any, ks: Sequence[int] = range(2, 11), *, seed: int = 0, sample_size: int | None = 2000
-) -> tuple[int, pd.Series]:
+def choose_k(Z: Any, ks: Sequence[int] = range(2, 11), *, seed: int = 0, sample_size: int | None = 2000) -> tuple[int, pd.Series]:
     """Pick the number of K-means clusters with the highest silhouette score.
 
     Parameters
@@ -490,7 +489,9 @@ def pair_report(
     if corr.shape != (n, n):
         raise ValueError(f"corr has shape {corr.shape} but there are {n} names: pass the ({n}, {n}) training correlation matrix.")
     if list(returns_test.columns) != names:
-        raise ValueError("returns_test columns must be the stocks of names, in the same order (reindex with returns_test[names]).")
+        raise ValueError(
+            "returns_test columns must be the stocks of names, in the same order (reindex with returns_test[names])."
+        )
     pairs = nearest_neighbour_pairs(Z, names)
     pairs_corr = nearest_neighbour_pairs(1 - corr, names, metric="precomputed")
     stats, stats_corr = pair_statistics(returns_test, pairs), pair_statistics(returns_test, pairs_corr)

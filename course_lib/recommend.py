@@ -11,7 +11,8 @@ Likelihoods (:func:`recommender_loss`), per user with click vector :math:`x` and
 
 .. math::
    \text{multinomial: } -\sum_j x_j \log \operatorname{softmax}(f)_j, \qquad
-   \text{weighted BCE: } -\sum_j w_j\,[x_j \log\sigma(f_j) + (1-x_j)\log(1-\sigma(f_j))],\ w_j = 1 \text{ if } x_j \text{ else } w_0,
+   \text{weighted BCE: } -\sum_j w_j\,[x_j \log\sigma(f_j) + (1-x_j)\log(1-\sigma(f_j))],
+   \ w_j = 1 \text{ if } x_j \text{ else } w_0,
 
    \text{Gaussian: } \tfrac12 \sum_j (x_j - f_j)^2 .
 
@@ -22,6 +23,7 @@ Baselines: :func:`popularity_scores` and EASE (Steck 2019),
 Training goes through :func:`course_lib.train.fit` with a custom ``loss_fn``;
 the sparse matrix is densified one mini-batch at a time.
 """
+
 from __future__ import annotations
 
 import copy
@@ -90,7 +92,9 @@ class RecAutoencoder(nn.Module):
     ``decode`` (n, latent) -> logits (n, n_items); ``forward`` (n, n_items) -> logits (n, n_items).
     """
 
-    def __init__(self, n_items: int, hidden: int = 600, latent: int = 200, *, variational: bool = True, dropout: float = 0.5) -> None:
+    def __init__(
+        self, n_items: int, hidden: int = 600, latent: int = 200, *, variational: bool = True, dropout: float = 0.5
+    ) -> None:
         super().__init__()
         if min(n_items, hidden, latent) < 1:
             raise ValueError(f"n_items, hidden and latent must be >= 1; got {n_items}, {hidden}, {latent}.")
@@ -148,7 +152,9 @@ def weighted_bce(logits: torch.Tensor, x: torch.Tensor, neg_weight: float = 0.1)
     return (w * F.binary_cross_entropy_with_logits(logits, x, reduction="none")).sum(dim=1)
 
 
-def recommender_loss(likelihood: str = "multinomial", *, neg_weight: float = 0.1) -> Callable[..., tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+def recommender_loss(
+    likelihood: str = "multinomial", *, neg_weight: float = 0.1
+) -> Callable[..., tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
     """A ``loss_fn(model, x, beta) -> (total, recon, kl)`` for :func:`course_lib.train.fit`.
 
     Parameters
@@ -187,7 +193,10 @@ def predict_scores(model: RecAutoencoder, X: Any, *, batch_size: int = 2048) -> 
     was = model.training
     model.eval()
     device = next(model.parameters()).device
-    out = [model(torch.from_numpy(X[s : s + batch_size].toarray()).to(device)).cpu().numpy() for s in range(0, X.shape[0], batch_size)]
+    out = [
+        model(torch.from_numpy(X[s : s + batch_size].toarray()).to(device)).cpu().numpy()
+        for s in range(0, X.shape[0], batch_size)
+    ]
     model.train(was)
     return np.concatenate(out).astype(np.float64)
 
@@ -290,9 +299,19 @@ def train_recommender(
         if foldin.shape != heldout.shape or foldin.shape[1] != model.n_items:
             raise ValueError(f"val foldin {foldin.shape} and heldout {heldout.shape} must both be (n_val, {model.n_items}).")
         tracker = _ValidationTracker(foldin, heldout, k, eval_every, epochs)
-    hist = fit(model, X_train, epochs=epochs, batch_size=batch_size, lr=lr, beta=schedule,
-               loss_fn=recommender_loss(likelihood, neg_weight=neg_weight), callback=tracker,
-               seed=seed, device=device, progress=False)
+    hist = fit(
+        model,
+        X_train,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        beta=schedule,
+        loss_fn=recommender_loss(likelihood, neg_weight=neg_weight),
+        callback=tracker,
+        seed=seed,
+        device=device,
+        progress=False,
+    )
     if tracker is None:
         return TrainResult(hist, best_epoch=epochs)
     if tracker.best_state is None:
@@ -386,10 +405,13 @@ def ease_weights(X: Any, lam: float) -> np.ndarray:
     return B
 
 
-def tune_ease(X_train: Any, foldin: Any, heldout: Any, lambdas: Sequence[float], *, k: int = 100) -> tuple[float, dict[float, float]]:
+def tune_ease(
+    X_train: Any, foldin: Any, heldout: Any, lambdas: Sequence[float], *, k: int = 100
+) -> tuple[float, dict[float, float]]:
     """Choose EASE's lambda by validation NDCG@k, with one eigendecomposition for the whole grid.
 
-    With :math:`X^\\top X = V \\operatorname{diag}(s) V^\\top`, :math:`P(\\lambda) = V \\operatorname{diag}(1/(s+\\lambda)) V^\\top`,
+    With :math:`X^\\top X = V \\operatorname{diag}(s) V^\\top`,
+    :math:`P(\\lambda) = V \\operatorname{diag}(1/(s+\\lambda)) V^\\top`,
     so each lambda costs only products with the validation users' rows.
 
     Returns
@@ -444,10 +466,12 @@ def latent_neighbour_scores(
     device = next(model.parameters()).device
 
     def enc(A: sp.csr_matrix) -> np.ndarray:  # unit-norm posterior means, densifying one batch of rows at a time
-        return np.concatenate([
-            F.normalize(model.encode(torch.from_numpy(A[s : s + batch_size].toarray()).to(device))[0], dim=1).cpu().numpy()
-            for s in range(0, A.shape[0], batch_size)
-        ])
+        return np.concatenate(
+            [
+                F.normalize(model.encode(torch.from_numpy(A[s : s + batch_size].toarray()).to(device))[0], dim=1).cpu().numpy()
+                for s in range(0, A.shape[0], batch_size)
+            ]
+        )
 
     Mq, Mt = enc(Xq), enc(Xt)  # (n_query, latent), (n_train, latent): small
     model.train(was)

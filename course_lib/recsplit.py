@@ -12,6 +12,7 @@ r"""The evaluation protocol of Liang et al. (2018) for recommenders: implicit fe
   differences against a baseline (split-to-split noise is larger than most
   gaps between models, so one split proves little).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -222,7 +223,9 @@ def mask_foldin(scores: Any, foldin: Any) -> np.ndarray:
     return S
 
 
-def evaluate_ranking(scores: Any, foldin: Any, heldout: Any, ks: Sequence[tuple[str, int]] = (("ndcg", 100), ("recall", 20), ("recall", 50))) -> dict[str, np.ndarray]:
+def evaluate_ranking(
+    scores: Any, foldin: Any, heldout: Any, ks: Sequence[tuple[str, int]] = (("ndcg", 100), ("recall", 20), ("recall", 50))
+) -> dict[str, np.ndarray]:
     """Mask the fold-in items, then compute each ranking metric per user.
 
     Parameters
@@ -273,5 +276,12 @@ def paired_table(results: Mapping[str, Sequence[float]], baseline: str) -> pd.Da
             raise ValueError(f"{name!r} has {v.shape} values but {baseline!r} has {base.shape}: use the same splits.")
         d = v - base
         sd = lambda a: float(a.std(ddof=1)) if len(a) > 1 else float("nan")  # noqa: E731
-        rows[name] = {"mean": v.mean(), "std": sd(v), "diff": d.mean(), "diff_std": sd(d), "wins": int((d > 0).sum()), "n_splits": len(v)}
+        rows[name] = {
+            "mean": v.mean(),
+            "std": sd(v),
+            "diff": d.mean(),
+            "diff_std": sd(d),
+            "wins": int((d > 0).sum()),
+            "n_splits": len(v),
+        }
     return pd.DataFrame(rows).T.astype({"wins": int, "n_splits": int})

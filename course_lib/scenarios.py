@@ -17,6 +17,7 @@ Judging (each function takes arrays of shape (n_days, n_assets)):
 Scenarios sampled day by day (i.i.d.) have no time structure, so their
 autocorrelations are ~0 by construction: a stylised fact they cannot have.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,8 +26,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import kurtosis
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from ._validation import as_2d_float
 
@@ -87,7 +88,9 @@ def stylised_facts(X: Any) -> pd.Series:
 
 
 def correlation_distance(X: Any, Y: Any) -> float:
-    """Frobenius distance between the correlation matrices of ``X`` and ``Y``, divided by the number of off-diagonal pairs' square root.
+    """Frobenius distance between the correlation matrices of ``X`` and ``Y``.
+
+    Divided by the square root of the number of off-diagonal pairs.
 
     Both inputs have shape (n_days, n_assets) with the same assets; the result
     is the root-mean-square difference of the pairwise correlations.
@@ -124,5 +127,7 @@ def discriminator_auc(real: Any, synthetic: Any, seed: int = 0, n_splits: int = 
     clf = HistGradientBoostingClassifier(max_iter=100, learning_rate=0.1, random_state=seed)
     # Runs on the course's thread count (course_lib.configure_threads limits OpenMP too): on a busy
     # 2-core machine gradient boosting on 2 threads was measured 35x slower than on 1 (101 s against 2.9 s).
-    proba = cross_val_predict(clf, Xd, y, cv=StratifiedKFold(n_splits, shuffle=True, random_state=seed), method="predict_proba")[:, 1]
+    proba = cross_val_predict(clf, Xd, y, cv=StratifiedKFold(n_splits, shuffle=True, random_state=seed), method="predict_proba")[
+        :, 1
+    ]
     return float(roc_auc_score(y, proba))

@@ -4,6 +4,7 @@
 :class:`~course_lib.models.VAE` or any module with a custom ``loss_fn``, on a
 dense array or a scipy-sparse matrix (densified one mini-batch at a time).
 """
+
 from __future__ import annotations
 
 import copy

@@ -1,4 +1,5 @@
 """Shared fixtures. Plots render off-screen; every test starts from a fixed seed."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Tests of course_lib.anomalies and of the VAEAnomalyDetector it is used with."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -40,7 +41,9 @@ def data():
 def small_vae(data):
     X, _ = data
     torch.manual_seed(0)
-    return VAEAnomalyDetector(latent_dim=2, hidden_dims=(16,), epochs=15, warmup_epochs=3, batch_size=64, lr=3e-3, random_state=0).fit(X)
+    return VAEAnomalyDetector(
+        latent_dim=2, hidden_dims=(16,), epochs=15, warmup_epochs=3, batch_size=64, lr=3e-3, random_state=0
+    ).fit(X)
 
 
 # inject_anomalies ---------------------------------------------------------------
@@ -306,7 +309,11 @@ def test_augment_near_encodings_and_jitter(data, small_vae):
     model = small_vae.model_
     A = augment_near_encodings(model, X[:4], 5, noise_scale=0.5, seed=0)
     assert A.shape == (20, 12)
-    assert np.allclose(augment_near_encodings(model, X[:4], 5, noise_scale=0.0), np.repeat(decode(model, encode(model, X[:4])[0]), 5, axis=0), atol=1e-5)
+    assert np.allclose(
+        augment_near_encodings(model, X[:4], 5, noise_scale=0.0),
+        np.repeat(decode(model, encode(model, X[:4])[0]), 5, axis=0),
+        atol=1e-5,
+    )
     An = augment_near_encodings(model, X[:4], 5, noise_scale=0.0, residual_std=1.0, seed=0)
     assert not np.allclose(An, np.repeat(decode(model, encode(model, X[:4])[0]), 5, axis=0))
     J = jitter_augment(X[:4], 3, noise_scale=0.0)

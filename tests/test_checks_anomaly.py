@@ -1,4 +1,5 @@
 """Each Chapter 4 checker passes a right answer and catches typical wrong ones with its specific hint."""
+
 from __future__ import annotations
 
 import numpy as np

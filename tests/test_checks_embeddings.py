@@ -1,4 +1,5 @@
 """The Chapter 1 checkers pass right answers and catch typical wrong ones, each with its own hint."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -164,7 +165,9 @@ def enc_other_type_error(d, latent, hidden):
 
 def test_encoder_right_passes():
     check_encoder(enc_right)
-    check_encoder(lambda d, l, h: nn.Sequential(nn.Linear(d, h[0]), nn.Tanh(), nn.Linear(h[0], h[1]), nn.ELU(), nn.Linear(h[1], l)))
+    check_encoder(
+        lambda d, l, h: nn.Sequential(nn.Linear(d, h[0]), nn.Tanh(), nn.Linear(h[0], h[1]), nn.ELU(), nn.Linear(h[1], l))
+    )
 
 
 @pytest.mark.parametrize(

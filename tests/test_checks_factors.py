@@ -1,4 +1,5 @@
 """The Chapter 2 checkers pass right answers and catch typical wrong ones with their specific hint."""
+
 from __future__ import annotations
 
 import numpy as np

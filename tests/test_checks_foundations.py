@@ -1,4 +1,5 @@
 """Each checker passes right answers and catches typical wrong ones with the right hint."""
+
 import numpy as np
 import pandas as pd
 import pytest

@@ -1,4 +1,5 @@
 """Chapter 3 checkers: each passes a right answer and catches typical wrong ones with its own hint."""
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -106,8 +107,14 @@ def _dense_only(X, lam):
 
 @pytest.mark.parametrize(
     "wrong, hint",
-    [(_rows, "each row"), (_no_lambda, "lambda is missing"), (_lam_everywhere, "every entry"), (_plus, "sign error"),
-     (_no_identity, "diagonal of B must be 0"), (_user_gram, "n_users, n_users")],
+    [
+        (_rows, "each row"),
+        (_no_lambda, "lambda is missing"),
+        (_lam_everywhere, "every entry"),
+        (_plus, "sign error"),
+        (_no_identity, "diagonal of B must be 0"),
+        (_user_gram, "n_users, n_users"),
+    ],
 )
 def test_ease_catches_wrong_answers(wrong, hint):
     with pytest.raises(AssertionError, match=hint):
@@ -141,9 +148,11 @@ def _crash_on_sparse(X, lam):
 
 @pytest.mark.parametrize(
     "wrong, hint",
-    [(_inv_sparse_gram, r"np.linalg.inv cannot take a sparse matrix; convert G = X.T @ X with .toarray\(\) first"),
-     (_setdiag, r"X may also be a dense array: build G densely"),
-     (_crash_on_sparse, r"scipy-sparse X.*KeyError: 'boom'")],
+    [
+        (_inv_sparse_gram, r"np.linalg.inv cannot take a sparse matrix; convert G = X.T @ X with .toarray\(\) first"),
+        (_setdiag, r"X may also be a dense array: build G densely"),
+        (_crash_on_sparse, r"scipy-sparse X.*KeyError: 'boom'"),
+    ],
 )
 def test_ease_crash_becomes_hint(wrong, hint):
     with pytest.raises(AssertionError, match=hint):
@@ -203,9 +212,15 @@ def _dense_mask_only(scores, foldin):
 
 @pytest.mark.parametrize(
     "wrong, hint",
-    [(_in_place, "in place"), (_zero, "not enough"), (_complement, "does NOT have"),
-     (_big_negative, "use -np.inf: that is this course's convention"), (_pos_inf, r"\+inf ranks masked items FIRST"),
-     (_multiply_inf, r"inf \* 0 gives NaN: set the entries, don't multiply"), (_dense_mask_only, "sparse")],
+    [
+        (_in_place, "in place"),
+        (_zero, "not enough"),
+        (_complement, "does NOT have"),
+        (_big_negative, "use -np.inf: that is this course's convention"),
+        (_pos_inf, r"\+inf ranks masked items FIRST"),
+        (_multiply_inf, r"inf \* 0 gives NaN: set the entries, don't multiply"),
+        (_dense_mask_only, "sparse"),
+    ],
 )
 def test_mask_catches_wrong_answers(wrong, hint):
     with pytest.raises(AssertionError, match=hint):
@@ -220,7 +235,9 @@ def _mean(S, foldin, heldout, mask=True):
 def _pipeline(split, *, fit_on=None, mask=True):
     """The exercise's pipeline; ``fit_on`` replaces split.train for EASE (a leak), ``mask=False`` skips the mask."""
     X = split.train if fit_on is None else fit_on
-    val = {lam: _mean(split.val_foldin @ ease_weights(X, lam), split.val_foldin, split.val_heldout, mask) for lam in [10, 100, 1000]}
+    val = {
+        lam: _mean(split.val_foldin @ ease_weights(X, lam), split.val_foldin, split.val_heldout, mask) for lam in [10, 100, 1000]
+    }
     lam = max(val, key=val.get)
     n = split.test_foldin.shape[0]
     ease = _mean(split.test_foldin @ ease_weights(X, lam), split.test_foldin, split.test_heldout, mask)
@@ -265,7 +282,9 @@ def test_fund_ndcg_catches_missing_mask(fund_split):
 def test_fund_ndcg_catches_unmasked_popularity_only(fund_split):
     _, split = fund_split
     pop, ease = _pipeline(split)
-    pop_unmasked = _mean(popularity_scores(split.train, split.test_foldin.shape[0]), split.test_foldin, split.test_heldout, mask=False)
+    pop_unmasked = _mean(
+        popularity_scores(split.train, split.test_foldin.shape[0]), split.test_foldin, split.test_heldout, mask=False
+    )
     with pytest.raises(AssertionError, match="mask the fold-in items"):
         check_fund_ndcg(pop_unmasked, ease, split)
 

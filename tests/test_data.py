@@ -70,6 +70,7 @@ def test_sectors_are_visible_in_correlations():
 def test_squared_variant_needs_an_extra_linear_dimension():
     lin = make_factor_market(seed=0)
     sq = make_factor_market(seed=0, nonlinear="squared")
+
     def gap(m):  # 6th eigenvalue over the 7th: ~1 when only noise is left after 5 factors
         ev = PCA(8).fit((m.returns - m.returns.mean()) / m.returns.std()).explained_variance_
         return ev[5] / ev[6]

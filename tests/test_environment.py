@@ -1,8 +1,9 @@
 """Set-up files agree with each other: pins, environment.yml, README and CI."""
+
 import re
-import tomllib
 from pathlib import Path
 
+import tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,3 +54,11 @@ def test_makefile_runs_nbval_in_lax_mode_with_the_current_env_and_a_timeout():
         assert flag in mk
     assert re.search(r"^test: .*\n\t.*pytest.*tests \$\(NOTEBOOKS\)", mk, re.M)
     assert "notebooks/*.ipynb" in mk and "solutions/*.ipynb" in mk
+
+
+def test_make_test_enforces_style_with_ruff():
+    mk = (ROOT / "Makefile").read_text()
+    assert re.search(r"^test: lint\b", mk, re.M), "make test must run the lint target first"
+    lint = re.search(r"^lint: .*\n((?:\t.*\n)+)", mk, re.M).group(1)
+    assert "ruff check course_lib tests benchmarks" in lint
+    assert "ruff format --check course_lib tests benchmarks" in lint

@@ -1,4 +1,5 @@
 """The exercise system: generator behaviour, and exercises/ in sync with solutions/."""
+
 from pathlib import Path
 
 import nbformat
@@ -15,15 +16,7 @@ def _nb(*cells):
 
 
 def test_solution_region_becomes_an_indented_stub_with_hints():
-    src = (
-        "def f(x):\n"
-        "    ### BEGIN SOLUTION\n"
-        "    # HINT: square it\n"
-        "    y = x * x\n"
-        "    return y\n"
-        "    ### END SOLUTION\n"
-        "print(f)"
-    )
+    src = "def f(x):\n    ### BEGIN SOLUTION\n    # HINT: square it\n    y = x * x\n    return y\n    ### END SOLUTION\nprint(f)"
     cell = new_code_cell(src, execution_count=3, outputs=[nbformat.v4.new_output("stream", text="hi")])
     ex = make_exercise(_nb(cell))
     out = ex.cells[0]

@@ -1,4 +1,5 @@
 """Tests for course_lib.factors: comparing factor models out of sample."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -21,7 +22,9 @@ def test_compare_factor_models_matches_manual_scores(market_splits) -> None:
     m, s, Ftr, Fte = market_splits
     out = compare_factor_models({"PCA": PCA(3), "PCA1": PCA(1)}, s.train, s.test, Ftr, Fte)
     assert list(out.index) == ["PCA", "PCA1"]
-    assert {"var_explained_train", "var_explained_test", "fit_seconds", "recovery_mean", "R2 MKT", "R2 F1", "R2 F2"} <= set(out.columns)
+    assert {"var_explained_train", "var_explained_test", "fit_seconds", "recovery_mean", "R2 MKT", "R2 F1", "R2 F2"} <= set(
+        out.columns
+    )
     pca = PCA(3).fit(s.train.to_numpy())
     Xte = s.test.to_numpy()
     ve = variance_explained(Xte, pca.inverse_transform(pca.transform(Xte)), center=0)
@@ -41,8 +44,14 @@ def test_compare_factor_models_without_factors_and_without_refit(market_splits) 
     out = compare_factor_models({"pca": fitted}, s.train.to_numpy(), s.test.to_numpy(), refit=False)
     assert "recovery_mean" not in out.columns and np.isnan(out.loc["pca", "fit_seconds"])
     assert out.attrs["models"]["pca"] is fitted
-    named = compare_factor_models({"pca": PCA(2)}, s.train, s.test, np.zeros((len(s.train), 1)) + np.arange(len(s.train))[:, None],
-                                  np.arange(len(s.test))[:, None] * 1.0, factor_names=["trend"])
+    named = compare_factor_models(
+        {"pca": PCA(2)},
+        s.train,
+        s.test,
+        np.zeros((len(s.train), 1)) + np.arange(len(s.train))[:, None],
+        np.arange(len(s.test))[:, None] * 1.0,
+        factor_names=["trend"],
+    )
     assert "R2 trend" in named.columns
 
 
@@ -118,10 +127,23 @@ def test_average_loadings_bad_input() -> None:
 
 def test_beta_sweep_trades_fit_for_kl(market_splits) -> None:
     _, s, Ftr, Fte = market_splits
-    out = beta_sweep(s.train, s.test, [0.01, 100.0], Ftr, Fte, n_components=3, hidden_dims=(16,), epochs=15,
-                     warmup_epochs=5, batch_size=64, random_state=0)
+    out = beta_sweep(
+        s.train,
+        s.test,
+        [0.01, 100.0],
+        Ftr,
+        Fte,
+        n_components=3,
+        hidden_dims=(16,),
+        epochs=15,
+        warmup_epochs=5,
+        batch_size=64,
+        random_state=0,
+    )
     assert list(out.index) == [0.01, 100.0]
-    assert {"test_recon", "test_kl", "active_units", "informative_units", "var_explained_test", "recovery_mean"} <= set(out.columns)
+    assert {"test_recon", "test_kl", "active_units", "informative_units", "var_explained_test", "recovery_mean"} <= set(
+        out.columns
+    )
     assert out.loc[100.0, "informative_units"] <= out.loc[100.0, "active_units"] or out.loc[100.0, "informative_units"] == 0
     assert out.loc[100.0, "test_kl"] < out.loc[0.01, "test_kl"]
     assert out.loc[100.0, "test_recon"] > out.loc[0.01, "test_recon"]
@@ -149,8 +171,9 @@ def test_beta_sweep_bad_threshold(market_splits) -> None:
 
 def test_beta_sweep_informative_units_count_kl_per_unit(market_splits) -> None:
     _, s, _, _ = market_splits
-    out = beta_sweep(s.train, s.test, [0.5], n_components=3, hidden_dims=(16,), epochs=5, warmup_epochs=2, random_state=0,
-                     kl_threshold=0.0)
+    out = beta_sweep(
+        s.train, s.test, [0.5], n_components=3, hidden_dims=(16,), epochs=5, warmup_epochs=2, random_state=0, kl_threshold=0.0
+    )
     vae = out.attrs["models"][0.5]
     mu, std = vae.posterior(s.test.to_numpy())
     kl_units = 0.5 * (mu**2 + std**2 - np.log(std**2) - 1).mean(axis=0)

@@ -1,4 +1,5 @@
 """course_lib.data.holdings: generated investor-fund holdings with a known truth."""
+
 import numpy as np
 import pytest
 from scipy.stats import spearmanr

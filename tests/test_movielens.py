@@ -1,4 +1,5 @@
 """course_lib.data.movielens: local MovieLens-100k, from the RecBole wheel or GroupLens's u.data."""
+
 import importlib.util
 
 import pandas as pd

@@ -1,4 +1,5 @@
 """Committed notebooks are clean: outputs kept, in order, no errors, no machine paths, a parameters cell."""
+
 import json
 import re
 from pathlib import Path
@@ -40,7 +41,9 @@ def test_stored_notebooks_keep_outputs_in_order_without_errors(path):
         assert figs, "a chapter shows figures"
     mpl_repr = re.compile(r"^\[?<(Figure|Axes|matplotlib)|^Text\(")
     leftovers = [
-        o for c in code for o in c["outputs"]
+        o
+        for c in code
+        for o in c["outputs"]
         if o["output_type"] == "execute_result" and mpl_repr.match("".join(o.get("data", {}).get("text/plain", "")))
     ]
     assert not leftovers, "end plotting cells with plt.show() so no matplotlib object repr is stored as the cell's result"

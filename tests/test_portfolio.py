@@ -1,4 +1,5 @@
 """Tests for course_lib.portfolio: stock embeddings, clustering scores, pairs and diversification."""
+
 from __future__ import annotations
 
 import numpy as np

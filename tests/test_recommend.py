@@ -1,4 +1,5 @@
 """course_lib.recommend (models, losses, baselines) and course_lib.recsplit (protocol)."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -6,8 +7,19 @@ import scipy.sparse as sp
 import torch
 
 from course_lib.recommend import (
-    RecAutoencoder, cold_start_scores, ease_weights, latent_neighbour_scores, multinomial_nll, popularity_scores,
-    posterior_scores, predict_scores, profile_nll, recommender_loss, train_recommender, tune_ease, weighted_bce,
+    RecAutoencoder,
+    cold_start_scores,
+    ease_weights,
+    latent_neighbour_scores,
+    multinomial_nll,
+    popularity_scores,
+    posterior_scores,
+    predict_scores,
+    profile_nll,
+    recommender_loss,
+    train_recommender,
+    tune_ease,
+    weighted_bce,
 )
 from course_lib.recsplit import evaluate_ranking, implicit_matrix, mask_foldin, paired_table, strong_generalization_split
 
@@ -140,7 +152,9 @@ def test_training_learns_taste_groups_and_beats_popularity():
     X, _ = _clustered()
     s = strong_generalization_split(X, 40, seed=0)
     m = RecAutoencoder(s.n_items, 32, 8)
-    res = train_recommender(m, s.train, val=(s.val_foldin, s.val_heldout), epochs=20, batch_size=64, lr=3e-3, eval_every=2, seed=0, device="cpu")
+    res = train_recommender(
+        m, s.train, val=(s.val_foldin, s.val_heldout), epochs=20, batch_size=64, lr=3e-3, eval_every=2, seed=0, device="cpu"
+    )
     assert len(res.history) == 20 and res.best_epoch in res.val_epochs and res.val_epochs[-1] == 20
     assert res.history.beta[0] == 0.0 and res.history.beta[-1] == pytest.approx(0.2)
     vae = evaluate_ranking(predict_scores(m, s.test_foldin), s.test_foldin, s.test_heldout)["ndcg@100"].mean()
@@ -247,8 +261,9 @@ def test_train_recommender_raises_when_validation_ndcg_is_never_finite(monkeypat
     s = strong_generalization_split(X, 20, seed=0)
     monkeypatch.setattr(rec, "ndcg_at_k", lambda scores, heldout, k: np.full(scores.shape[0], np.nan))
     with pytest.raises(ValueError, match="never finite"):
-        train_recommender(RecAutoencoder(s.n_items, 8, 4), s.train, val=(s.val_foldin, s.val_heldout), epochs=2,
-                          eval_every=1, device="cpu")
+        train_recommender(
+            RecAutoencoder(s.n_items, 8, 4), s.train, val=(s.val_foldin, s.val_heldout), epochs=2, eval_every=1, device="cpu"
+        )
 
 
 def _posterior_reference(m, X, n_samples, seed):

@@ -3,6 +3,7 @@
 Skipped unless ``COURSE_SEED_SWEEP`` lists seeds, e.g. ``COURSE_SEED_SWEEP=1,2,3``:
 this re-executes every notebook once per seed, which takes several minutes.
 """
+
 import os
 import re
 from pathlib import Path

@@ -8,17 +8,20 @@ A checker passes quietly when your function is right and raises an
 
 One module per chapter; all checkers are importable from here.
 """
+
 from __future__ import annotations
 
-from .foundations import check_kl_normal, check_ndcg_at_k, check_reparameterize
-from .getting_started import check_log_returns, check_rolling_volatility, check_train_only_scaler
+from . import anomaly as _a
+from . import embeddings as _e
+from . import factors as _f
+from . import recommendation as _r
+from ._common import hide_internals as _hide_internals
+from .anomaly import *  # noqa: F401,F403  (chapter 4)
 from .embeddings import *  # noqa: F401,F403  (chapter 1)
 from .factors import *  # noqa: F401,F403  (chapter 2)
+from .foundations import check_kl_normal, check_ndcg_at_k, check_reparameterize
+from .getting_started import check_log_returns, check_rolling_volatility, check_train_only_scaler
 from .recommendation import *  # noqa: F401,F403  (chapter 3)
-from .anomaly import *  # noqa: F401,F403  (chapter 4)
-
-from . import anomaly as _a, embeddings as _e, factors as _f, recommendation as _r
-from ._common import hide_internals as _hide_internals
 
 __all__ = [
     "check_reparameterize",

@@ -1,4 +1,5 @@
 """Small helpers shared by the checkers."""
+
 from __future__ import annotations
 
 import functools

@@ -7,6 +7,7 @@
 - :func:`check_sample_near_encoding`: ``fn(mu, logvar, n_per_row, noise_scale, rng=rng) -> (n_rows * n_per_row, L)``,
   the noise drawn from the ``numpy.random.Generator`` ``rng``.
 """
+
 from __future__ import annotations
 
 import functools
@@ -42,19 +43,25 @@ def check_anomaly_score(fn: Callable[..., Any]) -> None:
     if out.size == 1 and out.shape != (n,):
         raise AssertionError("you returned one number for the whole batch: return one score per row (day), shape (n,).")
     if out.shape in ((n, D), (n, L)):
-        raise AssertionError(f"you returned shape {out.shape}: sum the squared errors over features and the KL over latent dimensions (axis=1).")
+        raise AssertionError(
+            f"you returned shape {out.shape}: sum the squared errors over features and the KL over latent dimensions (axis=1)."
+        )
     assert out.shape == (n,), f"the score should have shape (n,)=({n},), got {out.shape}."
     wrong = {
         "the reconstruction part is twice too large: it is 0.5 * sum((x - x_hat)**2), with the 1/2.": 2 * rec + w * kl,
-        "the reconstruction part is averaged over features: sum the squared errors over features (axis=1), then halve.": rec / D + w * kl,
+        "the reconstruction part is averaged over features: sum the squared errors over features (axis=1), then halve.": rec / D
+        + w * kl,
         "the KL is not weighted: multiply it by kl_weight.": rec + kl,
         "kl_weight multiplies the reconstruction instead of the KL: score = recon + kl_weight * KL.": w * rec + kl,
         "the score ignores the KL: add kl_weight * KL.": rec,
         "the KL part is 0.5 per latent dimension too large: you forgot the -1 inside the sum.": rec + w * (kl + 0.5 * L),
         "the KL has the wrong sign: the KL is >= 0, so add it.": rec - w * kl,
-        "the KL uses exp(0.5*logvar) (sigma) where the variance exp(logvar) belongs.": rec + w * 0.5 * (mu**2 + np.exp(0.5 * lv) - lv - 1).sum(1),
+        "the KL uses exp(0.5*logvar) (sigma) where the variance exp(logvar) belongs.": rec
+        + w * 0.5 * (mu**2 + np.exp(0.5 * lv) - lv - 1).sum(1),
         "the KL is averaged over latent dimensions: sum it (axis=1).": rec + w * kl / L,
-        "the squared error is not squared (abs or plain difference): use 0.5 * ((x - x_hat)**2).sum(axis=1).": 0.5 * np.abs(x - xh).sum(1) + w * kl,
+        "the squared error is not squared (abs or plain difference): use 0.5 * ((x - x_hat)**2).sum(axis=1).": 0.5
+        * np.abs(x - xh).sum(1)
+        + w * kl,
     }
     for hint, val in wrong.items():
         if close(out, val):
@@ -78,7 +85,10 @@ def _threshold_level(run: Callable[[np.ndarray, np.ndarray, float], np.ndarray],
 
 
 def check_threshold_flags(fn: Callable[..., Any]) -> None:
-    """Check ``fn(train_scores, test_scores, contamination)`` flags test rows above the training ``1 - contamination`` quantile."""
+    """Check ``fn(train_scores, test_scores, contamination)``.
+
+    It must flag the test rows above the training ``1 - contamination`` quantile.
+    """
     rng = np.random.default_rng(1)
     train = rng.exponential(size=1000)
     test = np.r_[rng.exponential(size=190), 20 + rng.exponential(size=10)]
@@ -104,7 +114,9 @@ def check_threshold_flags(fn: Callable[..., Any]) -> None:
     tau = np.quantile(train, 1 - c)
     ref = test > tau
     if np.array_equal(flags, test < np.quantile(train, c)) or np.array_equal(flags, test <= np.quantile(train, c)):
-        raise AssertionError("you flagged the lowest scores: anomalies have HIGH scores; use the 1 - contamination quantile and >.")
+        raise AssertionError(
+            "you flagged the lowest scores: anomalies have HIGH scores; use the 1 - contamination quantile and >."
+        )
     if np.array_equal(flags, test > np.percentile(train, 1 - c)):
         raise AssertionError("percent and fraction mixed up: np.quantile takes a fraction (0.95), np.percentile a percent (95).")
     # the threshold must not move with the test data
@@ -112,10 +124,15 @@ def check_threshold_flags(fn: Callable[..., Any]) -> None:
     shifted = run(train, far, c)
     if not shifted.all():
         if np.array_equal(shifted, far > np.quantile(far, 1 - c)):
-            raise AssertionError("the threshold was taken from the TEST scores: fit it on train_scores only (test data must not set it).")
+            raise AssertionError(
+                "the threshold was taken from the TEST scores: fit it on train_scores only (test data must not set it)."
+            )
         if np.array_equal(shifted, far > np.quantile(np.r_[train, far], 1 - c)):
             raise AssertionError("the threshold used train and test scores together: fit it on train_scores only.")
-        raise AssertionError("when every test score is far above the training scores all must be flagged: the threshold must come from training scores only.")
+        raise AssertionError(
+            "when every test score is far above the training scores all must be flagged: "
+            "the threshold must come from training scores only."
+        )
     calm = run(train, np.full(50, np.median(train)), c)
     if calm.any():
         level = _threshold_level(run, train, c)
@@ -134,12 +151,15 @@ def check_threshold_flags(fn: Callable[..., Any]) -> None:
             "above np.quantile(train_scores, 1 - contamination)."
         )
     assert np.array_equal(flags, ref), (
-        f"flagged {int(flags.sum())} test rows, expected {int(ref.sum())}: flag test_scores > np.quantile(train_scores, 1 - contamination)."
+        f"flagged {int(flags.sum())} test rows, expected {int(ref.sum())}: "
+        "flag test_scores > np.quantile(train_scores, 1 - contamination)."
     )
     other = run(train, test, 0.2)
     if np.array_equal(other, flags):
         raise AssertionError("the flags do not change with contamination: use the argument, do not hard-code 0.05.")
-    assert np.array_equal(other, test > np.quantile(train, 0.8)), "with contamination=0.2 the threshold is the 80th percentile of the training scores."
+    assert np.array_equal(other, test > np.quantile(train, 0.8)), (
+        "with contamination=0.2 the threshold is the 80th percentile of the training scores."
+    )
 
 
 def check_precision_at_k(fn: Callable[..., Any]) -> None:
@@ -200,23 +220,31 @@ def check_sample_near_encoding(fn: Callable[..., Any]) -> None:
 
     out = run(mu, lv, n, s, 0)
     if out.shape == (n, 2, 2) or out.shape == (2, n, 2):
-        raise AssertionError(f"return a 2-D array of shape (n_rows * n_per_row, latent_dim) = ({2 * n}, 2): reshape(-1, latent_dim).")
+        raise AssertionError(
+            f"return a 2-D array of shape (n_rows * n_per_row, latent_dim) = ({2 * n}, 2): reshape(-1, latent_dim)."
+        )
     assert out.shape == (2 * n, 2), f"expected shape (n_rows * n_per_row, latent_dim) = ({2 * n}, 2), got {out.shape}."
     first, second = out[:n], out[n:]
     if np.allclose(first.std(0), 0) or np.allclose(out[0], out[1]):
         raise AssertionError("the draws are identical: add noise eps ~ N(0, I), one per draw and dimension.")
     if not np.allclose(first.mean(0), mu[0], atol=0.05):
         if np.allclose(out[0::2].mean(0), mu[0], atol=0.05):
-            raise AssertionError("the draws are interleaved (row 0, row 1, row 0, ...): put all draws of row 0 first (np.repeat(mu, n_per_row, axis=0)).")
+            raise AssertionError(
+                "the draws are interleaved (row 0, row 1, row 0, ...): "
+                "put all draws of row 0 first (np.repeat(mu, n_per_row, axis=0))."
+            )
         if np.allclose(first.mean(0), 0, atol=0.05):
             raise AssertionError("the draws are centred on 0: centre them on mu (z = mu + ...).")
-        raise AssertionError(f"the draws of row 0 should have mean mu[0]={mu[0].tolist()}, got {first.mean(0).round(3).tolist()}.")
+        raise AssertionError(
+            f"the draws of row 0 should have mean mu[0]={mu[0].tolist()}, got {first.mean(0).round(3).tolist()}."
+        )
     got = np.vstack([first.std(0), second.std(0)])
     target = s * std
     candidates = {
         "the spread is the full posterior sigma: scale the noise by noise_scale (z = mu + noise_scale * sigma * eps).": std,
         "the spread uses exp(logvar), the variance: sigma = exp(0.5 * logvar).": s * np.exp(lv),
-        "noise_scale was applied to the variance: scale the standard deviation, z = mu + noise_scale * sigma * eps.": np.sqrt(s) * std,
+        "noise_scale was applied to the variance: scale the standard deviation, z = mu + noise_scale * sigma * eps.": np.sqrt(s)
+        * std,
         "the spread uses logvar itself: sigma = exp(0.5 * logvar).": s * np.abs(lv),
         "every dimension has the same spread noise_scale: multiply eps by sigma = exp(0.5 * logvar).": np.full_like(std, s),
     }
@@ -226,7 +254,9 @@ def check_sample_near_encoding(fn: Callable[..., Any]) -> None:
         for hint, val in candidates.items():
             if np.allclose(got, val, rtol=0.05, atol=0.01):
                 raise AssertionError(hint)
-        raise AssertionError(f"the spread per dimension should be noise_scale * sigma = {target.tolist()}, got {got.round(3).tolist()}.")
+        raise AssertionError(
+            f"the spread per dimension should be noise_scale * sigma = {target.tolist()}, got {got.round(3).tolist()}."
+        )
     zero = run(mu, lv, 5, 0.0, 0)
     assert zero.shape == (10, 2) and np.allclose(zero, np.repeat(mu, 5, axis=0)), "with noise_scale=0 every draw equals its mu."
     # the noise must come from rng: reproducible with the same seed, different with another

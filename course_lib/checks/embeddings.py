@@ -5,6 +5,7 @@
 - :func:`check_embed_in_order`: embeddings collected from every batch, in the original row order, on the encoder's device;
 - :func:`check_adjusted_rand`: the adjusted Rand index from the contingency table.
 """
+
 from __future__ import annotations
 
 import copy
@@ -97,8 +98,12 @@ def check_train_step(fn: Callable[[nn.Module, torch.optim.Optimizer, torch.Tenso
     _, ref2 = _reference_steps(base, x, 2)
     _, acc2 = _reference_steps(base, x, 2, zero_grad=False)
     if _same(_params(model2), _params(acc2)) and not _same(_params(ref2), _params(acc2)):
-        raise AssertionError("gradients pile up from one step to the next: call optimizer.zero_grad() at the start of every step.")
-    assert _same(_params(model2), _params(ref2)), "after two steps the weights differ from two clean zero_grad/backward/step updates."
+        raise AssertionError(
+            "gradients pile up from one step to the next: call optimizer.zero_grad() at the start of every step."
+        )
+    assert _same(_params(model2), _params(ref2)), (
+        "after two steps the weights differ from two clean zero_grad/backward/step updates."
+    )
 
 
 def _linear_layers(module: nn.Module) -> list[nn.Linear]:
@@ -296,7 +301,9 @@ def check_adjusted_rand(fn: Callable[[Any, Any], float]) -> None:
             "subtract the expected index and divide by (max index - expected index)."
         )
     if np.isclose(got, float(np.mean(a == b)), atol=1e-9):
-        raise AssertionError("that is the share of equal labels (accuracy), which depends on the names of the clusters: use pair counts.")
+        raise AssertionError(
+            "that is the share of equal labels (accuracy), which depends on the names of the clusters: use pair counts."
+        )
     _ari_mistakes(got, a, b)
     assert np.isclose(got, ref, atol=1e-6), f"on random labels the ARI should be {ref:.4f} (about 0: chance), got {got:.4f}."
     names = np.array(["Energy", "Energy", "Utilities", "Utilities", "Financials", "Energy"])

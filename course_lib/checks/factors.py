@@ -7,6 +7,7 @@ The reparameterisation trick and the closed-form KL are checked by
 - :func:`check_beta_schedule`: a linear KL-annealing schedule;
 - :func:`check_recovery_r2`: the rotation-invariant factor-recovery score.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -41,20 +42,28 @@ def check_beta_schedule(fn: Callable[[int, float, int], float]) -> None:
     elif np.allclose(got, [r / beta_max for r in ref], atol=1e-9):
         raise AssertionError("the schedule ends at 1 instead of beta_max: multiply the warm-up fraction by beta_max.")
     elif np.allclose(got, [beta_max - r for r in ref], atol=1e-9) or got[0] > got[-1]:
-        raise AssertionError("beta falls over training: it must start at 0 and rise to beta_max (the KL is switched on gradually).")
+        raise AssertionError(
+            "beta falls over training: it must start at 0 and rise to beta_max (the KL is switched on gradually)."
+        )
     elif np.allclose(got, [beta_max * (e // warmup) for e in range(16)], atol=1e-9) or (
         got[0] == 0 and np.allclose(got[1:warmup], 0.0) and got[warmup] > 0
     ):
-        raise AssertionError("beta jumps from 0 to beta_max at once: epoch // warmup_epochs is integer division; use epoch / warmup_epochs.")
+        raise AssertionError(
+            "beta jumps from 0 to beta_max at once: epoch // warmup_epochs is integer division; use epoch / warmup_epochs."
+        )
     elif got[-1] > beta_max + 1e-9:
         raise AssertionError(
             f"beta keeps growing after the warm-up (epoch 15 gave {got[-1]:.3g} > beta_max={beta_max}): "
             "cap the fraction with min(1, epoch / warmup_epochs)."
         )
     elif np.allclose(got, [beta_max * min(1.0, (e + 1) / warmup) for e in range(16)], atol=1e-9):
-        raise AssertionError("off by one: beta must be exactly 0 at epoch 0 (epochs count from 0), so use epoch / warmup_epochs, not (epoch + 1).")
+        raise AssertionError(
+            "off by one: beta must be exactly 0 at epoch 0 (epochs count from 0), so use epoch / warmup_epochs, not (epoch + 1)."
+        )
     elif np.allclose(got, [beta_max * min(1.0, e / (warmup - 1)) for e in range(16)], atol=1e-9):
-        raise AssertionError("off by one: beta should reach beta_max at epoch warmup_epochs, not warmup_epochs - 1; divide by warmup_epochs.")
+        raise AssertionError(
+            "off by one: beta should reach beta_max at epoch warmup_epochs, not warmup_epochs - 1; divide by warmup_epochs."
+        )
     else:
         raise AssertionError(
             f"with beta_max={beta_max}, warmup_epochs={warmup} expected {np.round(ref[:12], 3).tolist()} for epochs 0..11, "
@@ -63,7 +72,9 @@ def check_beta_schedule(fn: Callable[[int, float, int], float]) -> None:
     try:
         zero = beta(3, 0.2, 0)
     except ZeroDivisionError:
-        raise AssertionError("warmup_epochs=0 must mean no warm-up (beta_max from the first epoch), not a division by zero.") from None
+        raise AssertionError(
+            "warmup_epochs=0 must mean no warm-up (beta_max from the first epoch), not a division by zero."
+        ) from None
     assert abs(zero - 0.2) < 1e-9, f"warmup_epochs=0 means no warm-up: beta should be beta_max=0.2 at once, got {zero}."
     other = [beta(e, 4.0, 3) for e in range(5)]
     assert np.allclose(other, [0.0, 4 / 3, 8 / 3, 4.0, 4.0]), (
@@ -73,7 +84,10 @@ def check_beta_schedule(fn: Callable[[int, float, int], float]) -> None:
 
 
 def check_recovery_r2(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
-    """Check ``fn(factors, latents)`` returns the in-sample R^2 of each true factor regressed (OLS with intercept) on all latents."""
+    """Check ``fn(factors, latents)``.
+
+    It must return the in-sample R^2 of each true factor regressed (OLS with intercept) on all latents.
+    """
     rng = np.random.default_rng(0)
     n = 400
     F = rng.standard_normal((n, 2)) + np.array([3.0, -2.0])
@@ -119,8 +133,12 @@ def check_recovery_r2(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Non
     if close(out, raw, rtol=1e-3, atol=1e-4):
         raise AssertionError("the total sum of squares must use deviations from each factor's mean: SST = sum((f - f.mean())^2).")
     if np.all(out >= 1 - 1e-9):
-        raise AssertionError("every R^2 is 1: compute the residuals of the regression (F - A @ coef), not of the fitted values against themselves.")
-    assert close(out, ref, rtol=1e-3, atol=1e-4), f"expected R^2 per factor {ref.round(4).tolist()}, got {np.round(out, 4).tolist()}."
+        raise AssertionError(
+            "every R^2 is 1: compute the residuals of the regression (F - A @ coef), not of the fitted values against themselves."
+        )
+    assert close(out, ref, rtol=1e-3, atol=1e-4), (
+        f"expected R^2 per factor {ref.round(4).tolist()}, got {np.round(out, 4).tolist()}."
+    )
     # rotation invariance on a second, differently shaped problem
     F2 = rng.standard_normal((300, 3))
     R, _ = np.linalg.qr(rng.standard_normal((3, 3)))

@@ -1,4 +1,5 @@
 """Checkers for the core ideas: the reparameterisation trick, the Gaussian KL and NDCG@k."""
+
 from __future__ import annotations
 
 import math
@@ -41,7 +42,9 @@ def check_reparameterize(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor
         raise AssertionError("the spread equals |logvar|: logvar is the log of the variance; use sigma = exp(0.5 * logvar).")
     if np.allclose(s, np.sqrt(std0.numpy()), rtol=0.05):
         raise AssertionError("the spread is sqrt(sigma): use exp(0.5 * logvar), not exp(0.25 * logvar).")
-    assert np.allclose(s, std0.numpy(), rtol=0.05), f"the sample std should be exp(0.5*logvar)={std0.tolist()}, got {s.round(3).tolist()}."
+    assert np.allclose(s, std0.numpy(), rtol=0.05), (
+        f"the sample std should be exp(0.5*logvar)={std0.tolist()}, got {s.round(3).tolist()}."
+    )
     if not z.requires_grad:
         raise AssertionError(
             "no gradient reaches mu or logvar: draw eps = torch.randn_like(std) and return mu + std * eps "
@@ -54,7 +57,9 @@ def check_reparameterize(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor
             "(torch.normal(mu, std) samples without a path for the gradient)."
         )
     assert torch.allclose(mu.grad, torch.ones_like(mu)), "dz/dmu should be 1: return mu + std * eps."
-    assert logvar.grad is not None and logvar.grad.abs().sum() > 0, "no gradient reaches logvar: compute std from logvar inside the function."
+    assert logvar.grad is not None and logvar.grad.abs().sum() > 0, (
+        "no gradient reaches logvar: compute std from logvar inside the function."
+    )
     z2 = call(fn, mu0.repeat(4, 1), (2 * std0.log()).repeat(4, 1), what="reparameterize")
     assert not torch.allclose(z2[0], z2[1]), "every row got the same noise: draw one eps per element with torch.randn_like."
     z3 = call(fn, mu0.repeat(4, 1), (2 * std0.log()).repeat(4, 1), what="reparameterize")
@@ -71,7 +76,11 @@ def check_kl_normal(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) ->
     mu = torch.randn(B, L, generator=g)
     logvar = 0.8 * torch.randn(B, L, generator=g)
     std = torch.exp(0.5 * logvar)
-    ref = torch.distributions.kl_divergence(torch.distributions.Normal(mu, std), torch.distributions.Normal(0.0, 1.0)).sum(1).numpy()
+    ref = (
+        torch.distributions.kl_divergence(torch.distributions.Normal(mu, std), torch.distributions.Normal(0.0, 1.0))
+        .sum(1)
+        .numpy()
+    )
     out = to_numpy(call(fn, mu.clone(), logvar.clone(), what="kl_normal"), "kl_normal")
     if out.shape == () or out.size == 1:
         if close(out.reshape(()), ref.sum()) or close(out.reshape(()), ref.mean()):
@@ -90,7 +99,9 @@ def check_kl_normal(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) ->
     var_as_std = (0.5 * (mu**2 + std - std.log() - 1)).sum(1).numpy()
     if close(out, var_as_std):
         raise AssertionError("you used sigma where sigma^2 belongs: exp(logvar) is the variance, not the standard deviation.")
-    assert close(out, ref), f"the KL does not match torch.distributions.kl_divergence: expected {ref.round(4)}, got {out.round(4)}."
+    assert close(out, ref), (
+        f"the KL does not match torch.distributions.kl_divergence: expected {ref.round(4)}, got {out.round(4)}."
+    )
     zero = to_numpy(call(fn, torch.zeros(2, 3), torch.zeros(2, 3), what="kl_normal"), "kl_normal")
     assert np.allclose(zero, 0.0, atol=1e-6), "the KL of N(0, I) to itself must be 0."
 
@@ -107,7 +118,10 @@ def check_ndcg_at_k(fn: Callable[[np.ndarray, object, int], np.ndarray]) -> None
         raise AssertionError("return one value per user, shape (n_users,), not a single number: do not average.")
     assert first.shape == (1,), f"expected shape (n_users,)=(1,), got {first.shape}."
     if not np.isfinite(first).all():
-        raise AssertionError("a hit at rank 1 gave a non-finite value: the discount is 1/log2(rank + 1) with ranks from 1, so log2(2) = 1 at the top.")
+        raise AssertionError(
+            "a hit at rank 1 gave a non-finite value: the discount is 1/log2(rank + 1) "
+            "with ranks from 1, so log2(2) = 1 at the top."
+        )
     if close(first, [0.0]):
         raise AssertionError("the top-scored item is a hit but NDCG is 0: rank items by descending score (np.argsort(-scores)).")
     if close(first, [1 / math.log2(3)]):
@@ -139,6 +153,8 @@ def check_ndcg_at_k(fn: Callable[[np.ndarray, object, int], np.ndarray]) -> None
     try:
         got = run(S, sp.csr_matrix(H), 10)
     except (TypeError, ValueError, IndexError, AttributeError) as exc:
-        raise AssertionError(f"heldout may be a scipy sparse matrix; convert it first with .toarray() ({type(exc).__name__}: {exc}).") from None
+        raise AssertionError(
+            f"heldout may be a scipy sparse matrix; convert it first with .toarray() ({type(exc).__name__}: {exc})."
+        ) from None
     ref = _ndcg_ref(S, H, 10)
     assert close(got, ref), f"NDCG@10 on random data differs from the reference: expected {ref.round(3)}, got {np.round(got, 3)}."

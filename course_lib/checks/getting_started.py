@@ -1,4 +1,5 @@
 """Checkers for Chapter 0's warm-up exercises: returns, rolling volatility, train-only scaling."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -45,7 +46,9 @@ def check_rolling_volatility(fn: Callable[[pd.DataFrame, int], pd.DataFrame]) ->
     out = call(fn, r.copy(), w, what="rolling_volatility")
     assert isinstance(out, pd.DataFrame), f"return a DataFrame, got {type(out).__name__}."
     ref = r.rolling(w).std()
-    assert out.shape == ref.shape, f"keep one row per date (the first window-1 rows are NaN); expected {ref.shape}, got {out.shape}."
+    assert out.shape == ref.shape, (
+        f"keep one row per date (the first window-1 rows are NaN); expected {ref.shape}, got {out.shape}."
+    )
     centred = r.rolling(w, center=True).std()
     if np.allclose(out.fillna(0).to_numpy(), centred.fillna(0).to_numpy()):
         raise AssertionError("center=True uses future returns (look-ahead): the volatility on day t may only use days up to t.")
@@ -63,12 +66,16 @@ def check_rolling_volatility(fn: Callable[[pd.DataFrame, int], pd.DataFrame]) ->
     if np.allclose(out.iloc[w:].to_numpy(), (r.rolling(w).std() * np.sqrt(252)).iloc[w:].to_numpy()):
         raise AssertionError("this is annualised; return the daily volatility (multiply by sqrt(252) only when you report it).")
     assert out.iloc[: w - 1].isna().all().all(), f"the first {w - 1} dates have an incomplete window and must be NaN, not filled."
-    assert np.allclose(out.iloc[w - 1 :].to_numpy(), ref.iloc[w - 1 :].to_numpy()), "the values differ from returns.rolling(window).std()."
+    assert np.allclose(out.iloc[w - 1 :].to_numpy(), ref.iloc[w - 1 :].to_numpy()), (
+        "the values differ from returns.rolling(window).std()."
+    )
     # No look-ahead: changing the future must not change the past.
     r2 = r.copy()
     r2.iloc[40:] *= 10
     out2 = call(fn, r2, w, what="rolling_volatility")
-    assert np.allclose(out.iloc[:40].fillna(0).to_numpy(), out2.iloc[:40].fillna(0).to_numpy()), "changing future returns changed past volatilities: that is look-ahead."
+    assert np.allclose(out.iloc[:40].fillna(0).to_numpy(), out2.iloc[:40].fillna(0).to_numpy()), (
+        "changing future returns changed past volatilities: that is look-ahead."
+    )
 
 
 def check_train_only_scaler(fn: Callable[[pd.DataFrame, pd.DataFrame], tuple[pd.DataFrame, pd.DataFrame]]) -> None:
@@ -80,7 +87,9 @@ def check_train_only_scaler(fn: Callable[[pd.DataFrame, pd.DataFrame], tuple[pd.
     tr, te = (np.asarray(o, dtype=float) for o in out)
     mu, sd = train.mean().to_numpy(), train.std(ddof=0).to_numpy()
     if np.allclose(te.mean(axis=0), 0, atol=1e-8):
-        raise AssertionError("the test part has mean exactly 0: it was scaled with its own (or full-sample) statistics. Fit on train only.")
+        raise AssertionError(
+            "the test part has mean exactly 0: it was scaled with its own (or full-sample) statistics. Fit on train only."
+        )
     full = pd.concat([train, test])
     if any(np.allclose(te, ((test - full.mean()) / full.std(ddof=d)).to_numpy()) for d in (0, 1)):
         raise AssertionError("you used full-sample statistics, which include the test period (look-ahead). Fit on train only.")

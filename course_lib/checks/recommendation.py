@@ -3,6 +3,7 @@ and the fund-holdings comparison of popularity and EASE (:func:`check_fund_ndcg`
 
 NDCG@k is checked by :func:`course_lib.checks.check_ndcg_at_k` (foundations).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -29,7 +30,9 @@ def check_multinomial_nll(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tenso
     ref = (-(logp * x).sum(1)).numpy()
     out = to_numpy(call(fn, logits.clone(), x.clone(), what="multinomial_nll"), "multinomial_nll")
     if out.size == 1 and (close(out.reshape(()), ref.mean()) or close(out.reshape(()), ref.sum())):
-        raise AssertionError("you returned one number for the batch: return one NLL per user, shape (n_users,) (sum over items only).")
+        raise AssertionError(
+            "you returned one number for the batch: return one NLL per user, shape (n_users,) (sum over items only)."
+        )
     if out.shape == (n, m):
         raise AssertionError("you returned shape (n_users, n_items): sum over the items (dim=1) to get one value per user.")
     assert out.shape == (n,), f"expected shape (n_users,)=({n},), got {out.shape}."
@@ -37,12 +40,16 @@ def check_multinomial_nll(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tenso
         raise AssertionError("the sign is wrong: the negative log-likelihood is -sum(x * log_softmax(logits)), which is >= 0.")
     if close(out, -(F.log_softmax(logits, dim=0) * x).sum(1).numpy()):
         raise AssertionError("the softmax runs over users (dim=0): normalise over the items of each user, dim=1.")
-    if close(out, -(torch.softmax(logits, dim=1) * x).sum(1).numpy()) or close(out, (torch.softmax(logits, dim=1) * x).sum(1).numpy()):
+    if close(out, -(torch.softmax(logits, dim=1) * x).sum(1).numpy()) or close(
+        out, (torch.softmax(logits, dim=1) * x).sum(1).numpy()
+    ):
         raise AssertionError("you used the probabilities, not their logarithm: use torch.log_softmax(logits, dim=1).")
     if close(out, -(logits * x).sum(1).numpy()):
         raise AssertionError("you used the raw logits: the log-probabilities are log_softmax(logits), which subtracts logsumexp.")
     if close(out * m, ref):
-        raise AssertionError("you averaged over items: sum over items instead (your result is n_items times too small); use .sum(dim=1).")
+        raise AssertionError(
+            "you averaged over items: sum over items instead (your result is n_items times too small); use .sum(dim=1)."
+        )
     bce = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
     if close(out, bce.sum(1).numpy()) or close(out, bce.mean(1).numpy()):
         raise AssertionError(
@@ -50,13 +57,20 @@ def check_multinomial_nll(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tenso
             "the multinomial uses log_softmax over items, -(torch.log_softmax(logits, dim=1) * x).sum(dim=1)."
         )
     if close(out, -(F.logsigmoid(logits) * x).sum(1).numpy()):
-        raise AssertionError("you used a per-item sigmoid (a Bernoulli likelihood): the multinomial normalises over all items with a softmax.")
+        raise AssertionError(
+            "you used a per-item sigmoid (a Bernoulli likelihood): the multinomial normalises over all items with a softmax."
+        )
     if close(out, ref / x.sum(1).numpy()):
         raise AssertionError("you divided by the number of items the user has: the paper's likelihood sums over them.")
     if close(out, -logp.sum(1).numpy()):
         raise AssertionError("you summed the log-probabilities of every item: weight them by x, so only the user's items count.")
-    assert close(out, ref), f"the NLL does not match -sum(x * log_softmax(logits, 1), 1): expected {ref.round(3)}, got {out.round(3)}."
-    big = to_numpy(call(fn, torch.tensor([[1000.0, 0.0, -1000.0]]), torch.tensor([[0.0, 1.0, 0.0]]), what="multinomial_nll"), "multinomial_nll")
+    assert close(out, ref), (
+        f"the NLL does not match -sum(x * log_softmax(logits, 1), 1): expected {ref.round(3)}, got {out.round(3)}."
+    )
+    big = to_numpy(
+        call(fn, torch.tensor([[1000.0, 0.0, -1000.0]]), torch.tensor([[0.0, 1.0, 0.0]]), what="multinomial_nll"),
+        "multinomial_nll",
+    )
     assert np.isfinite(big).all() and close(big, [1000.0], rtol=1e-3), (
         "large logits overflow: compute log_softmax directly (torch.log_softmax), not log(softmax(...))."
     )
@@ -72,15 +86,9 @@ def _call_ease(fn: Callable[[Any, float], Any], X: Any, lam: float) -> Any:
     except Exception as exc:  # noqa: BLE001 - any crash on this input gets a hint
         msg = f"{type(exc).__name__}: {exc}"
         if isinstance(exc, np.linalg.LinAlgError) or "0-dimensional" in str(exc):
-            hint = (
-                "X may be scipy-sparse: np.linalg.inv cannot take a sparse matrix; "
-                "convert G = X.T @ X with .toarray() first"
-            )
+            hint = "X may be scipy-sparse: np.linalg.inv cannot take a sparse matrix; convert G = X.T @ X with .toarray() first"
         elif isinstance(exc, AttributeError) and "setdiag" in str(exc):
-            hint = (
-                "X may also be a dense array: build G densely, e.g. G = np.asarray(G); "
-                "G[np.diag_indices(n)] += lam"
-            )
+            hint = "X may also be a dense array: build G densely, e.g. G = np.asarray(G); G[np.diag_indices(n)] += lam"
         else:
             hint = (
                 f"ease_weights failed on a {kind} X: X may be a NumPy array or a scipy-sparse matrix; "
@@ -103,7 +111,9 @@ def check_ease_weights(fn: Callable[[Any, float], Any]) -> None:
         raise AssertionError("B has shape (n_users, n_users): the Gram matrix is X.T @ X (items x items), not X @ X.T.")
     assert out.shape == (7, 7), f"B must have shape (n_items, n_items)=(7, 7), got {out.shape}."
     if close(out, ref.T):
-        raise AssertionError("you divided each row by P_jj: divide each column j by P_jj, i.e. P / np.diag(P)[None, :] (or P / np.diag(P)).")
+        raise AssertionError(
+            "you divided each row by P_jj: divide each column j by P_jj, i.e. P / np.diag(P)[None, :] (or P / np.diag(P))."
+        )
     if close(out, -ref) or close(out, np.eye(7) + P / np.diag(P)[None, :]):
         raise AssertionError("sign error: B = I - P / diag(P), so off-diagonal weights are -P_ij / P_jj.")
     if close(out, P / np.diag(P)[None, :]) or close(out, -P / np.diag(P)[None, :]):
@@ -117,7 +127,9 @@ def check_ease_weights(fn: Callable[[Any, float], Any]) -> None:
     assert np.allclose(np.diag(out), 0, atol=1e-8), "the diagonal of B must be 0 (an item may not predict itself)."
     assert close(out, ref), "B does not match I - P / diag(P) with P = inv(X.T @ X + lam * I)."
     sparse = to_numpy(_call_ease(fn, sp.csr_matrix(X), lam), "ease_weights")
-    assert close(sparse, ref), "X may be a scipy sparse matrix: compute (X.T @ X) and convert it with .toarray() before inverting."
+    assert close(sparse, ref), (
+        "X may be a scipy sparse matrix: compute (X.T @ X) and convert it with .toarray() before inverting."
+    )
 
 
 def check_mask_foldin(fn: Callable[[np.ndarray, Any], np.ndarray]) -> None:
@@ -129,14 +141,20 @@ def check_mask_foldin(fn: Callable[[np.ndarray, Any], np.ndarray]) -> None:
     keep = scores.copy()
     out = to_numpy(call(fn, scores, foldin, what="mask_foldin"), "mask_foldin")
     if not np.array_equal(scores, keep):
-        raise AssertionError("your function changed the caller's scores in place: work on a copy (scores.copy() or np.array(scores)).")
+        raise AssertionError(
+            "your function changed the caller's scores in place: work on a copy (scores.copy() or np.array(scores))."
+        )
     assert out.shape == scores.shape, f"return the scores' shape {scores.shape}, got {out.shape}."
     if np.isnan(out).any():
-        raise AssertionError("your result holds NaN: inf * 0 gives NaN: set the entries, don't multiply (S[foldin != 0] = -np.inf).")
+        raise AssertionError(
+            "your result holds NaN: inf * 0 gives NaN: set the entries, don't multiply (S[foldin != 0] = -np.inf)."
+        )
     if np.isposinf(out[foldin == 1]).any():
         raise AssertionError("+inf ranks masked items FIRST: set the fold-in items to -np.inf.")
     if np.array_equal(out, np.where(foldin == 1, 0.0, scores)):
-        raise AssertionError("setting fold-in items to 0 is not enough: scores can be negative, so a 0 may still rank high. Use -np.inf.")
+        raise AssertionError(
+            "setting fold-in items to 0 is not enough: scores can be negative, so a 0 may still rank high. Use -np.inf."
+        )
     if np.array_equal(out, np.where(foldin == 0, -np.inf, scores)):
         raise AssertionError("you masked the items the user does NOT have: set scores to -inf where foldin is nonzero.")
     if np.isfinite(out[foldin == 1]).all() and (out[foldin == 1] < scores.min()).all():
@@ -148,8 +166,12 @@ def check_mask_foldin(fn: Callable[[np.ndarray, Any], np.ndarray]) -> None:
     try:
         out_sp = to_numpy(call(fn, scores, sp.csr_matrix(foldin), what="mask_foldin"), "mask_foldin")
     except (TypeError, ValueError, IndexError, NotImplementedError) as exc:
-        raise AssertionError(f"foldin may be a scipy sparse matrix: convert it with .toarray() first ({type(exc).__name__}: {exc}).") from None
-    assert np.array_equal(out_sp, ref), "with a scipy sparse foldin the result differs: convert it with .toarray() before comparing."
+        raise AssertionError(
+            f"foldin may be a scipy sparse matrix: convert it with .toarray() first ({type(exc).__name__}: {exc})."
+        ) from None
+    assert np.array_equal(out_sp, ref), (
+        "with a scipy sparse foldin the result differs: convert it with .toarray() before comparing."
+    )
 
 
 def _mean_ndcg(scores: np.ndarray, foldin: Any, heldout: Any, k: int, *, mask: bool = True) -> float:
@@ -183,29 +205,40 @@ def check_fund_ndcg(
 
     for name, v in (("ndcg_pop", ndcg_pop), ("ndcg_ease", ndcg_ease)):
         if not isinstance(v, (float, np.floating)):
-            raise AssertionError(f"{name} must be a float (a mean over test investors), got {type(v).__name__}: use float(...mean()).")
+            raise AssertionError(
+                f"{name} must be a float (a mean over test investors), got {type(v).__name__}: use float(...mean())."
+            )
         if not 0 <= v <= 1:
             raise AssertionError(f"{name}={v:.3f} is outside [0, 1]: NDCG is normalised by the ideal DCG.")
     n_test = split.test_foldin.shape[0]
     pop_ref = _mean_ndcg(popularity_scores(split.train, n_test), split.test_foldin, split.test_heldout, k)
     weights = {lam: ease_weights(split.train, lam) for lam in lambdas}
-    val = {lam: _mean_ndcg(np.asarray(split.val_foldin @ B), split.val_foldin, split.val_heldout, k) for lam, B in weights.items()}
+    val = {
+        lam: _mean_ndcg(np.asarray(split.val_foldin @ B), split.val_foldin, split.val_heldout, k) for lam, B in weights.items()
+    }
     best = max(val, key=val.get)
     ease_ref = _mean_ndcg(np.asarray(split.test_foldin @ weights[best]), split.test_foldin, split.test_heldout, k)
-    leak = "did you fit {what} on validation/test investors? fit on split.train only (the held-out items then leak into the scores)."
+    leak = (
+        "did you fit {what} on validation/test investors? fit on split.train only (the held-out items then leak into the scores)."
+    )
     unmasked = (
         "did you mask the fold-in items with mask_foldin before ranking (both popularity and EASE)? "
         "Otherwise the items an investor already holds take the top ranks."
     )
     ease_unmasked = [
-        _mean_ndcg(np.asarray(split.test_foldin @ B), split.test_foldin, split.test_heldout, k, mask=False) for B in weights.values()
+        _mean_ndcg(np.asarray(split.test_foldin @ B), split.test_foldin, split.test_heldout, k, mask=False)
+        for B in weights.values()
     ]
     if abs(ndcg_ease - ease_ref) > 2e-3 and any(abs(ndcg_ease - u) <= 2e-3 for u in ease_unmasked):
         raise AssertionError(f"ndcg_ease={ndcg_ease:.3f} matches EASE without the mask (reference {ease_ref:.3f}): {unmasked}")
     if ndcg_ease > ease_ref + tol_ease:
-        raise AssertionError(f"ndcg_ease={ndcg_ease:.3f} is far above the reference {ease_ref:.3f}: " + leak.format(what="EASE (or popularity)"))
+        raise AssertionError(
+            f"ndcg_ease={ndcg_ease:.3f} is far above the reference {ease_ref:.3f}: " + leak.format(what="EASE (or popularity)")
+        )
     if ndcg_pop > pop_ref + tol_pop:
-        raise AssertionError(f"ndcg_pop={ndcg_pop:.3f} is above the reference {pop_ref:.3f}: " + leak.format(what="popularity (or EASE)"))
+        raise AssertionError(
+            f"ndcg_pop={ndcg_pop:.3f} is above the reference {pop_ref:.3f}: " + leak.format(what="popularity (or EASE)")
+        )
     if ndcg_ease < ease_ref - tol_ease or ndcg_pop < pop_ref - tol_pop:
         raise AssertionError(
             f"ndcg_pop={ndcg_pop:.3f}, ndcg_ease={ndcg_ease:.3f} are below the reference "

@@ -16,6 +16,7 @@ features
     Log returns, rolling features, chronological splits and a scaler fitted on
     the training part only.
 """
+
 from __future__ import annotations
 
 from .features import (
@@ -25,8 +26,8 @@ from .features import (
     rolling_features,
     scale_splits,
 )
-from .market import FactorMarket, make_factor_market
 from .holdings import ASSET_CLASSES, THEMES, FundHoldings, make_fund_holdings
+from .market import FactorMarket, make_factor_market
 from .movielens import load_movielens_100k, movielens_100k_path
 from .prices import SECTORS, load_factor_etfs, load_sp500_index, load_sp500_prices
 

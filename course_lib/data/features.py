@@ -5,6 +5,7 @@ and every scaler is fitted on the training period only. Splits are
 chronological: the validation period follows the training period and the test
 period follows both.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -69,9 +70,7 @@ def rolling_features(returns: pd.DataFrame, window: int = 22) -> pd.DataFrame:
             "use a longer date range or a shorter window."
         )
     roll = returns.rolling(window, min_periods=window)
-    feats = pd.concat(
-        {"return": returns, "mean": roll.mean(), "vol": roll.std()}, axis=1, names=["feature", "ticker"]
-    )
+    feats = pd.concat({"return": returns, "mean": roll.mean(), "vol": roll.std()}, axis=1, names=["feature", "ticker"])
     return feats.iloc[window - 1 :]
 
 
@@ -96,9 +95,7 @@ class Splits:
         return iter((self.train, self.val, self.test))
 
 
-def chronological_split(
-    df: pd.DataFrame, train: float = 0.6, val: float = 0.2, *, gap: int = 0
-) -> Splits:
+def chronological_split(df: pd.DataFrame, train: float = 0.6, val: float = 0.2, *, gap: int = 0) -> Splits:
     """Split rows in time order into train, validation and test parts.
 
     Parameters

@@ -15,6 +15,7 @@ trick). The order of purchase is kept, so "first holdings" exist for
 cold-start questions, and the logits give an oracle ranking: an upper bound
 for every ranking metric.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,8 +35,14 @@ ASSET_CLASSES: dict[str, tuple[int, int]] = {
     "Equity": (5, 7),
 }
 THEMES: tuple[str, ...] = (
-    "Broad market", "Technology", "Healthcare", "Energy", "Sustainable (ESG)",
-    "Emerging markets", "Dividend income", "Real estate",
+    "Broad market",
+    "Technology",
+    "Healthcare",
+    "Energy",
+    "Sustainable (ESG)",
+    "Emerging markets",
+    "Dividend income",
+    "Real estate",
 )
 _PROVIDERS = ("Alder", "Birchwood", "Cobalt", "Dunmore", "Elmstead", "Fairhaven", "Granite", "Harbour", "Ivyline", "Juniper")
 
@@ -126,8 +133,14 @@ def make_fund_holdings(
         for j, (c, t) in enumerate(zip(fund_class, fund_theme))
     ]
     funds = pd.DataFrame(
-        {"name": names, "asset_class": [classes[c] for c in fund_class], "theme": [THEMES[t] for t in fund_theme],
-         "risk": risk, "fee": fee, "popularity": popularity.round(3)}
+        {
+            "name": names,
+            "asset_class": [classes[c] for c in fund_class],
+            "theme": [THEMES[t] for t in fund_theme],
+            "risk": risk,
+            "fee": fee,
+            "popularity": popularity.round(3),
+        }
     ).rename_axis("fund_id")
 
     appetite = np.clip(rng.normal(4.5, 1.5, n_investors), 1.0, 7.0)
@@ -157,7 +170,11 @@ def make_fund_holdings(
     holdings = sp.csr_matrix((np.ones(len(r), np.float32), (r, c)), shape=shape)
     purchase = sp.csr_matrix((k.astype(np.float32), (r, c)), shape=shape)
     investors = pd.DataFrame(
-        {"risk_appetite": appetite.round(2), "favourite_theme": [THEMES[t] for t in theme_w.argmax(1)],
-         "fee_sensitivity": fee_sens.round(3), "n_holdings": n_hold}
+        {
+            "risk_appetite": appetite.round(2),
+            "favourite_theme": [THEMES[t] for t in theme_w.argmax(1)],
+            "fee_sensitivity": fee_sens.round(3),
+            "n_holdings": n_hold,
+        }
     ).rename_axis("investor_id")
     return FundHoldings(holdings, purchase, logits.astype(np.float32), funds, investors)

@@ -22,6 +22,7 @@ Two non-linear variants show where a non-linear model can earn its keep:
     volatilities jump and market loadings converge to 1 (correlations rise),
     so the loadings switch with the volatility regime.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -117,7 +118,12 @@ def make_factor_market(
     -------
     FactorMarket
     """
-    for name, val, low in (("n_stocks", n_stocks, 2), ("n_days", n_days, 2), ("n_factors", n_factors, 1), ("n_sectors", n_sectors, 1)):
+    for name, val, low in (
+        ("n_stocks", n_stocks, 2),
+        ("n_days", n_days, 2),
+        ("n_factors", n_factors, 1),
+        ("n_sectors", n_sectors, 1),
+    ):
         if not isinstance(val, (int, np.integer)) or val < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {val!r}.")
     if n_sectors > n_stocks:

@@ -12,6 +12,7 @@ ship it. Two local sources are accepted:
 
 Nothing here touches the network.
 """
+
 from __future__ import annotations
 
 import importlib.util

@@ -3,6 +3,7 @@
 The three files come from the BSD-3-licensed skfolio project (see
 ``_files/LICENSE-skfolio.txt``); skfolio is not needed at run time.
 """
+
 from __future__ import annotations
 
 from importlib import resources
@@ -47,8 +48,7 @@ def _slice(df: pd.DataFrame, start: str | None, end: str | None) -> pd.DataFrame
     out = df.loc[start:end]
     if out.empty:
         raise ValueError(
-            f"no prices between start={start!r} and end={end!r}; the data cover "
-            f"{df.index[0].date()} to {df.index[-1].date()}."
+            f"no prices between start={start!r} and end={end!r}; the data cover {df.index[0].date()} to {df.index[-1].date()}."
         )
     return out
 
