@@ -86,6 +86,8 @@ html_theme_options = {
     "navigation_with_keys": False,
 }
 html_last_updated_fmt = None
+# Light by default (the figures have white backgrounds); without a default the theme logs a console error.
+html_context = {"default_mode": "light"}
 
 # --- the landing page is the README ---------------------------------------------------------------------
 # README links that point at folders or files that are not pages, and the page that replaces each.
