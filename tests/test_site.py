@@ -104,7 +104,7 @@ def _pages(site: Path) -> list[str]:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _ids(path: Path) -> frozenset[str]:
     return frozenset(html.unescape(m) for m in re.findall(r'\bid="([^"]+)"', path.read_text(encoding="utf-8")))
 
