@@ -155,6 +155,34 @@ def _is_dirty(page) -> bool:
     return page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty").count() > 0
 
 
+def _save_and_restore(page, path: str) -> str:
+    """Save the notebook on screen (what autosave would write), restore the file, return the text saved.
+
+    A notebook whose stored metadata differs from what JupyterLab writes (the kernelspec ``display_name``)
+    comes back changed: that is the "modified on open" a learner would otherwise find in ``git status``.
+    """
+    file = ROOT / path
+    original = file.read_bytes()
+    stamp = file.stat().st_mtime_ns
+    try:
+        _panel(page).locator(".jp-Notebook").click(position={"x": 5, "y": 5})
+        page.keyboard.press("ControlOrMeta+s")
+        deadline = time.monotonic() + 60
+        while file.stat().st_mtime_ns == stamp:
+            assert time.monotonic() < deadline, f"saving {path} from JupyterLab did not write the file"
+            time.sleep(0.2)
+        time.sleep(0.5)
+        return file.read_text(encoding="utf-8")
+    finally:
+        file.write_bytes(original)
+
+
+def _first_difference(a: str, b: str) -> str:
+    import difflib
+
+    return "\n".join(list(difflib.unified_diff(a.splitlines(), b.splitlines(), "stored", "saved", lineterm="", n=1))[:20])
+
+
 def _menu(page, menu: str, item: str) -> None:
     page.locator(".lm-MenuBar-item", has_text=re.compile(rf"^{menu}$")).click()
     page.locator(".lm-Menu-item:not(.lm-mod-disabled)", has_text=re.compile(rf"^{re.escape(item)}")).first.click()
@@ -177,6 +205,11 @@ def test_chapter_0_runs_all_cells_in_jupyterlab(lab, page):
     _wait_idle(page)
     page.wait_for_timeout(1500)  # let JupyterLab write what it wants into the model's metadata
     assert not _is_dirty(page), "opening Chapter 0 marked it modified: store the kernelspec JupyterLab writes"
+    stored = (ROOT / CHAPTER).read_text(encoding="utf-8")
+    saved = _save_and_restore(page, CHAPTER)
+    assert saved == stored, (
+        f"JupyterLab rewrites Chapter 0 on save (run python -m course_lib._notebooks):\n{_first_difference(stored, saved)}"
+    )
     n_code = len(_code_cells(CHAPTER))
     t0 = time.perf_counter()
     _menu(page, "Run", "Run All Cells")
@@ -188,8 +221,14 @@ def test_chapter_0_runs_all_cells_in_jupyterlab(lab, page):
     outputs = panel.locator(".jp-OutputArea-output").all_inner_texts()
     errors = [t for t in outputs if "Traceback (most recent call last)" in t or re.search(r"^\w*Error\b", t, re.M)]
     assert not errors, f"error output after Run All: {errors[:2]}"
-    stored = json.loads((ROOT / CHAPTER).read_text())
+    stored = json.loads(stored)
     n_figures = sum("image/png" in o.get("data", {}) for c in stored["cells"] if c["cell_type"] == "code" for o in c["outputs"])
+    after_run = json.loads(_save_and_restore(page, CHAPTER))
+    assert after_run["metadata"] == stored["metadata"], (
+        f"running the notebook changes its metadata: {after_run['metadata']} (stored: {stored['metadata']})"
+    )
+    changed = [i for i, (a, b) in enumerate(zip(after_run["cells"], stored["cells"])) if a["metadata"] != b["metadata"]]
+    assert not changed, f"running the notebook changes the metadata of cells {changed}"
     widths = panel.locator(".jp-OutputArea-output img").evaluate_all("imgs => imgs.map(i => i.naturalWidth)")
     assert len(widths) >= n_figures and all(w > 100 for w in widths), f"figures rendered: {widths}, stored: {n_figures}"
     page.screenshot(path=str(lab["tmp"] / "chapter0.png"))
@@ -241,6 +280,9 @@ def test_exercise_reached_through_the_file_browser_gives_a_hint_then_passes(lab,
     _wait_idle(page)
     page.wait_for_timeout(1500)
     assert not _is_dirty(page), "opening the exercise notebook marked it modified"
+    stored = (ROOT / EXERCISE).read_text(encoding="utf-8")
+    saved = _save_and_restore(page, EXERCISE)
+    assert saved == stored, f"JupyterLab rewrites {EXERCISE} on save:\n{_first_difference(stored, saved)}"
 
     panel = _panel(page)
     cells = panel.locator(".jp-Cell")
