@@ -168,10 +168,11 @@ def _save_and_restore(page, path: str) -> str:
         _panel(page).locator(".jp-Notebook").click(position={"x": 5, "y": 5})
         page.keyboard.press("ControlOrMeta+s")
         deadline = time.monotonic() + 60
+        # The server writes atomically (temporary file, then rename): read and restore at once, so other
+        # tests reading the file in parallel see the saved version for a few milliseconds at most.
         while file.stat().st_mtime_ns == stamp:
             assert time.monotonic() < deadline, f"saving {path} from JupyterLab did not write the file"
-            time.sleep(0.2)
-        time.sleep(0.5)
+            time.sleep(0.02)
         return file.read_text(encoding="utf-8")
     finally:
         file.write_bytes(original)
