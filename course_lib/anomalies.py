@@ -23,9 +23,9 @@ Evaluating
     precision at :math:`k` (:func:`precision_at_k`) for each method and each
     kind of anomaly, the normal days being the negatives.
 
-Baselines, in scikit-learn's outlier-detector style (``fit``,
-``score_samples``: lower is more abnormal, ``decision_function``, ``predict``:
--1 for outliers)
+Baselines
+    In scikit-learn's outlier-detector style (``fit``, ``score_samples``: lower
+    is more abnormal, ``decision_function``, ``predict``: -1 for outliers):
     :class:`MahalanobisDetector` (shrunk covariance) and
     :class:`PCAReconstructionDetector`; use them beside
     ``sklearn.ensemble.IsolationForest`` and

@@ -265,6 +265,7 @@ class VAEAnomalyDetector(OutlierMixin, _TorchEstimator):
     ``1 - contamination`` quantile of the anomaly scores of *all* rows passed
     to ``fit``, including the rows that ``val_fraction`` holds out for
     validation (they are pre-test data, so nothing leaks from the test period).
+    Parameters not listed below are as in :class:`VAEFactorModel`.
 
     Parameters
     ----------
@@ -277,7 +278,6 @@ class VAEAnomalyDetector(OutlierMixin, _TorchEstimator):
         KL weight in the anomaly score.
     contamination : float, default 0.05
         Expected share of outliers; sets the threshold.
-    Other parameters as in :class:`VAEFactorModel`.
     """
 
     def __init__(

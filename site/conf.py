@@ -16,6 +16,7 @@ exercise notebooks in ``exercises/`` are read where they live and their relative
 
 from __future__ import annotations
 
+import fnmatch
 import importlib
 import importlib.util
 import pkgutil
@@ -123,11 +124,26 @@ site/api
 """
 
 
-def _readme_for_the_site(text: str) -> str:
-    def swap(m: re.Match) -> str:
-        return f"]({README_LINKS.get(m.group(1), m.group(1))})"
+def _is_page(target: str) -> bool:
+    return any(fnmatch.fnmatch(target, pattern) for pattern in include_patterns) and (ROOT / target).is_file()
 
-    return re.sub(r"\]\(([^)#\s]+)\)", swap, text) + NAVIGATION
+
+def _readme_for_the_site(text: str) -> str:
+    """The README with the site's navigation appended and its links to repository files made to work.
+
+    Links to pages and to the web are kept; folders and files that are not pages point at the page that
+    replaces them (``README_LINKS``) or, failing that, become plain text (the file is in the repository).
+    """
+
+    def swap(m: re.Match) -> str:
+        label, target = m.group(1), m.group(2)
+        if re.match(r"^[a-z]+:", target) or _is_page(target.split("#")[0]):
+            return m.group(0)
+        if target in README_LINKS:
+            return f"[{label}]({README_LINKS[target]})"
+        return label
+
+    return re.sub(r"\[([^\]]+)\]\(([^)\s]+)\)", swap, text) + NAVIGATION
 
 
 def public_modules() -> list[str]:
@@ -159,9 +175,17 @@ def _api_reference() -> str:
                 home = getattr(obj, "__module__", name) or name
                 if home == name or home not in modules:
                     own.append(member)
-            options = f":members: {', '.join(own)}\n" if own else ":no-members:\n"
-        out.append(f"## `{name}`\n\n```{{automodule}} {name}\n{options}```\n")
+            options = f"   :members: {', '.join(own)}\n" if own else "   :no-members:\n"
+        # Through eval-rst: autodoc writes reStructuredText, which MyST would otherwise read as Markdown.
+        out.append(f"## `{name}`\n\n```{{eval-rst}}\n.. automodule:: {name}\n{options}```\n")
     return "\n".join(out)
+
+
+def _skip_foreign(app, what, name, obj, skip, options):
+    """Leave out what scikit-learn adds to the estimators (``set_fit_request`` and friends): it is not ours."""
+    if getattr(obj, "__module__", None) and obj.__module__.split(".")[0] == "sklearn":
+        return True
+    return None
 
 
 def _source_read(app, docname: str, source: list[str]) -> None:
@@ -179,5 +203,6 @@ def _landing_page(app, exception) -> None:
 
 def setup(app):
     app.connect("source-read", _source_read)
+    app.connect("autodoc-skip-member", _skip_foreign)
     app.connect("build-finished", _landing_page)
     return {"parallel_read_safe": True}

@@ -126,6 +126,8 @@ INSPECT = """() => {
         mathjaxErrors: document.querySelectorAll('mjx-merror, [data-mjx-error]').length,
         rawDollars: (body.textContent.match(/\\$\\$/g) || []).length,
         rawDelims: (body.textContent.match(/\\\\\\(|\\\\\\[/g) || []).length,
+        rawRoles: (body.textContent.match(/:(func|class|meth|math|mod|attr):|\\.\\. [a-z]+::/g) || []).length,
+        apiObjects: document.querySelectorAll('dl.py').length,
         links: [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href')),
     };
 }"""
@@ -169,6 +171,10 @@ def test_every_page_loads_offline_with_images_math_and_links(site, base_url, con
             problems.append(f"{rel}: {info['typeset']}/{info['math']} equations typeset, {info['mathjaxErrors']} MathJax errors")
         if info["rawDollars"] or info["rawDelims"]:
             problems.append(f"{rel}: raw math left in the text ({info['rawDollars']} '$$', {info['rawDelims']} '\\(' or '\\[')")
+        if info["rawRoles"]:
+            problems.append(f"{rel}: {info['rawRoles']} reStructuredText roles or directives shown as text")
+        if rel == "site/api.html" and info["apiObjects"] < 100:
+            problems.append(f"{rel}: only {info['apiObjects']} documented objects")
         for href in info["links"]:
             url = urlsplit(urljoin(base_url + rel, href))
             if url.scheme not in ("http", "https") or f"{url.scheme}://{url.netloc}/" != base_url:
