@@ -25,6 +25,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import unquote
 
 import numpy as np
 import pytest
@@ -88,6 +89,7 @@ def lab(tmp_path_factory):
         IPYTHONDIR=str(tmp / "ipython"),
     )
     status_before = _git_status()
+    snapshot = {path: (ROOT / path).read_bytes() for path in (CHAPTER, EXERCISE)}
     log = open(tmp / "lab.log", "w")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -112,6 +114,12 @@ def lab(tmp_path_factory):
             proc.kill()
             proc.wait(timeout=10)
         log.close()
+    # Once the server is gone: the notebooks it served must be exactly as they were (restore them if not).
+    changed = [path for path, data in snapshot.items() if (ROOT / path).read_bytes() != data]
+    for path in changed:
+        (ROOT / path).write_bytes(snapshot[path])
+    assert not changed, f"JupyterLab left {changed} modified (restored now)"
+    assert _git_status() == status_before, "JupyterLab changed the working tree"
 
 
 @pytest.fixture(scope="module")
@@ -163,19 +171,19 @@ def _save_and_restore(page, path: str) -> str:
     """
     file = ROOT / path
     original = file.read_bytes()
-    stamp = file.stat().st_mtime_ns
     try:
         _panel(page).locator(".jp-Notebook").click(position={"x": 5, "y": 5})
-        page.keyboard.press("ControlOrMeta+s")
-        deadline = time.monotonic() + 60
-        # The server writes atomically (temporary file, then rename): read and restore at once, so other
-        # tests reading the file in parallel see the saved version for a few milliseconds at most.
-        while file.stat().st_mtime_ns == stamp:
-            assert time.monotonic() < deadline, f"saving {path} from JupyterLab did not write the file"
-            time.sleep(0.02)
+        # The server answers the save (PUT /api/contents/...) once the file is written.
+        with page.expect_response(
+            lambda r: r.request.method == "PUT" and unquote(r.url).split("?")[0].endswith(path), timeout=90_000
+        ) as save:
+            page.keyboard.press("ControlOrMeta+s")
+        assert save.value.ok, f"saving {path} from JupyterLab failed: HTTP {save.value.status}"
         return file.read_text(encoding="utf-8")
     finally:
+        saved_at = file.stat().st_mtime_ns
         file.write_bytes(original)
+        os.utime(file, ns=(saved_at, saved_at))  # JupyterLab sees the time of its own save: no "file changed"
 
 
 def _first_difference(a: str, b: str) -> str:
