@@ -17,9 +17,9 @@ Everything else lives in one module per concern: ``data``, ``models``,
 
 from __future__ import annotations
 
-from ._runtime import configure_threads, get_device, set_seed
+from ._runtime import configure_threads, get_device, isolated_rng, set_seed
 
-__all__ = ["set_seed", "get_device", "configure_threads", "__version__"]
+__all__ = ["set_seed", "get_device", "configure_threads", "isolated_rng", "__version__"]
 __version__ = "0.1.0"
 
 configure_threads()
