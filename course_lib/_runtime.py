@@ -12,6 +12,8 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
+from ._validation import InputTypeError
+
 __all__ = ["set_seed", "get_device", "configure_threads", "isolated_rng", "seed_from_random_state"]
 
 _ENV_THREADS = "COURSE_NUM_THREADS"
@@ -109,7 +111,7 @@ def seed_from_random_state(random_state: Any, name: str = "random_state") -> int
         A seed in [0, 2**31 - 1).
     """
     if isinstance(random_state, (bool, np.bool_)):
-        raise TypeError(f"{name} must be an int, a numpy RandomState/Generator or None, got {random_state!r}.")
+        raise InputTypeError(f"{name} must be an int, a numpy RandomState/Generator or None, got {random_state!r}.")
     if isinstance(random_state, (int, np.integer)):
         if random_state < 0 or random_state >= 2**32:
             raise ValueError(f"{name} must lie in [0, 2**32), got {random_state}.")
@@ -117,7 +119,7 @@ def seed_from_random_state(random_state: Any, name: str = "random_state") -> int
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(0, 2**31 - 1))
     if random_state is not None and not isinstance(random_state, np.random.RandomState):
-        raise TypeError(f"{name} must be an int, a numpy RandomState/Generator or None, got {type(random_state).__name__}.")
+        raise InputTypeError(f"{name} must be an int, a numpy RandomState/Generator or None, got {type(random_state).__name__}.")
     return int(check_random_state(random_state).randint(0, 2**31 - 1))
 
 

@@ -2,8 +2,9 @@
 
 Every public entry point checks its inputs with these helpers, so a bad input
 gets the same kind of message everywhere: the argument's name, what was wrong,
-and what to do. Errors are ``ValueError`` for a bad value and ``TypeError`` for
-a wrong kind of object.
+and what to do. Errors are ``ValueError`` for a bad value and
+:class:`InputTypeError` (a ``TypeError`` that is also a ``ValueError``) for a
+wrong kind of object.
 
 Arrays
     :func:`as_2d_float`, :func:`as_1d_float` (finite, real, numeric, the
@@ -30,6 +31,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 __all__ = [
+    "InputTypeError",
     "as_2d_float",
     "as_1d_float",
     "check_finite",
@@ -45,12 +47,20 @@ __all__ = [
 ]
 
 
+class InputTypeError(TypeError, ValueError):
+    """A wrong kind of input (a float where an integer is meant, text where numbers are).
+
+    Both a ``TypeError`` and a ``ValueError``, so code that catches either (as
+    scikit-learn's checks and older course code do) still catches it.
+    """
+
+
 # Arrays -------------------------------------------------------------------
 def _to_numeric(X: Any, name: str, dtype: Any) -> np.ndarray:
     if sp.issparse(X):
-        raise TypeError(f"{name} is a scipy.sparse matrix, which this function does not support; pass {name}.toarray().")
+        raise InputTypeError(f"{name} is a scipy.sparse matrix, which this function does not support; pass {name}.toarray().")
     if isinstance(X, (str, bytes, dict, set)) or X is None:
-        raise TypeError(f"{name} must be array-like (a NumPy array, DataFrame or nested list), got {type(X).__name__}.")
+        raise InputTypeError(f"{name} must be array-like (a NumPy array, DataFrame or nested list), got {type(X).__name__}.")
     if isinstance(X, (pd.DataFrame, pd.Series)):
         X = X.to_numpy()
     if hasattr(X, "detach") and hasattr(X, "cpu"):  # a torch.Tensor, without importing torch here
@@ -59,11 +69,11 @@ def _to_numeric(X: Any, name: str, dtype: Any) -> np.ndarray:
     if np.iscomplexobj(raw):
         raise ValueError(f"{name} holds complex numbers; pass real values (for example np.real({name}) if that is meant).")
     if raw.dtype.kind in "USV":
-        raise TypeError(f"{name} holds text (dtype {raw.dtype}); pass numbers, e.g. after pd.to_numeric.")
+        raise InputTypeError(f"{name} holds text (dtype {raw.dtype}); pass numbers, e.g. after pd.to_numeric.")
     try:
         return np.asarray(raw, dtype=dtype)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be numeric; converting it to {np.dtype(dtype).name} failed: {exc}") from None
+        raise InputTypeError(f"{name} must be numeric; converting it to {np.dtype(dtype).name} failed: {exc}") from None
 
 
 def as_2d_float(X: Any, name: str = "X", *, min_rows: int = 1, dtype: Any = np.float32) -> np.ndarray:
@@ -140,7 +150,7 @@ def check_no_constant_columns(arr: np.ndarray, name: str = "X", columns: Any = N
 def check_frame(df: Any, name: str, *, min_rows: int = 1) -> pd.DataFrame:
     """Check that ``df`` is a non-empty numeric DataFrame on a sorted, unique DatetimeIndex with finite values."""
     if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame (dates x tickers), got {type(df).__name__}.")
+        raise InputTypeError(f"{name} must be a pandas DataFrame (dates x tickers), got {type(df).__name__}.")
     if df.empty:
         raise ValueError(f"{name} is empty: check the date range or tickers you selected.")
     if not isinstance(df.index, pd.DatetimeIndex):
@@ -156,7 +166,7 @@ def check_frame(df: Any, name: str, *, min_rows: int = 1) -> pd.DataFrame:
         raise ValueError(f"{name} has {len(df)} row(s); need at least {min_rows}. Use a longer date range.")
     bad = [c for c, t in df.dtypes.items() if not (pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t))]
     if bad:
-        raise TypeError(f"{name} has non-numeric column(s) {bad[:5]}; convert them with pd.to_numeric or drop them.")
+        raise InputTypeError(f"{name} has non-numeric column(s) {bad[:5]}; convert them with pd.to_numeric or drop them.")
     if any(pd.api.types.is_complex_dtype(t) for t in df.dtypes):
         raise ValueError(f"{name} holds complex numbers; pass real values.")
     check_finite(df.to_numpy(dtype=float), name)
@@ -217,11 +227,12 @@ def _is_int(value: Any) -> bool:
 
 def check_positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
     """Return ``value`` as an ``int`` >= ``minimum``; floats (even ``3.0``) and bools are refused."""
+    kind = {1: "a positive integer (>= 1)", 0: "a non-negative integer (>= 0)"}.get(minimum, f"an integer >= {minimum}")
     if not _is_int(value):
         hint = f" (use {int(value)})" if isinstance(value, float) and float(value).is_integer() else ""
-        raise TypeError(f"{name} must be an integer, got {value!r} of type {type(value).__name__}{hint}.")
+        raise InputTypeError(f"{name} must be {kind}, got {value!r} of type {type(value).__name__}{hint}.")
     if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}.")
+        raise ValueError(f"{name} must be {kind}, got {value}.")
     return int(value)
 
 
@@ -252,7 +263,7 @@ def check_real(
     if value is None and allow_none:
         return None
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}.")
+        raise InputTypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}.")
     v = float(value)
     if not math.isfinite(v):
         raise ValueError(f"{name} must be a finite number, got {v}.")
@@ -283,7 +294,7 @@ def check_schedule_value(value: Any, name: str, epoch: int) -> float:
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise TypeError(f"the {name} schedule returned {value!r} at epoch {epoch}; it must return a number.") from None
+        raise InputTypeError(f"the {name} schedule returned {value!r} at epoch {epoch}; it must return a number.") from None
     if not math.isfinite(v) or v < 0:
         raise ValueError(
             f"the {name} schedule returned {v} at epoch {epoch}; it must return a finite number >= 0. "

@@ -26,7 +26,7 @@ from sklearn.base import BaseEstimator, OutlierMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._runtime import get_device, isolated_rng, seed_from_random_state
-from ._validation import as_2d_float, check_nonnegative_int, check_positive_int, check_real
+from ._validation import InputTypeError, as_2d_float, check_nonnegative_int, check_positive_int, check_real
 from .losses import Schedule, gaussian_nll, kl_normal, linear_anneal
 from .models import VAE, Autoencoder
 from .train import History, fit
@@ -72,7 +72,7 @@ class _TorchEstimator(BaseEstimator):
         try:
             return [check_positive_int(h, "hidden_dims[i]") for h in self.hidden_dims]
         except TypeError:
-            raise TypeError(f"hidden_dims must be a sequence of positive integers, got {self.hidden_dims!r}.") from None
+            raise InputTypeError(f"hidden_dims must be a sequence of positive integers, got {self.hidden_dims!r}.") from None
 
     def _device(self) -> torch.device:
         return torch.device(self.device) if self.device is not None else get_device()
