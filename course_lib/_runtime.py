@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
-from ._validation import InputTypeError
+from ._validation import InputTypeError, check_positive_int
 
 __all__ = ["set_seed", "get_device", "configure_threads", "isolated_rng", "seed_from_random_state"]
 
@@ -136,6 +136,8 @@ def get_device(prefer: str | None = None) -> torch.device:
     -------
     torch.device
     """
+    if prefer is not None and not isinstance(prefer, str):
+        raise InputTypeError(f"prefer must be 'cpu', 'cuda' or None, got {type(prefer).__name__}.")
     choice = prefer or os.environ.get(_ENV_DEVICE)
     if choice is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -172,8 +174,7 @@ def configure_threads(n: int | None = None) -> int:
             n = int(raw)
         except ValueError:
             raise ValueError(f"{_ENV_THREADS} must be a positive integer, got {raw!r}.") from None
-    if n < 1:
-        raise ValueError(f"the number of threads must be at least 1, got {n}.")
+    n = check_positive_int(n, "n (the number of threads)")
     torch.set_num_threads(n)
     # The same limit for BLAS (numpy, scipy) and OpenMP (scikit-learn's k-means, gradient boosting).
     # Their runtimes must be loaded for the limit to reach them, hence the imports.

@@ -59,11 +59,15 @@ class _TorchEstimator(BaseEstimator):
         """
         if not reset:
             check_is_fitted(self)
+        if getattr(X, "dtype", None) is not None and np.dtype(X.dtype).kind in "USV":
+            raise InputTypeError(f"X holds text (dtype {X.dtype}); pass numbers, e.g. after pd.to_numeric.")
         try:
             arr = validate_data(self, X, reset=reset, dtype=[np.float32, np.float64], ensure_min_samples=2 if reset else 1)
-        except ValueError as exc:
+        except (TypeError, ValueError) as exc:  # scikit-learn's message, with the argument named
             msg = str(exc)
-            raise ValueError(msg if re.search(r"\bX\b", msg) else f"X: {msg}") from None
+            if re.search(r"\bX\b", msg):
+                raise
+            raise type(exc)(f"X: {msg}") from None
         if not np.isfinite(np.asarray(arr, dtype=np.float32)).all():
             raise ValueError("X holds values too large for float32 (|x| > 3.4e38); rescale X, e.g. with StandardScaler.")
         return arr
