@@ -190,6 +190,37 @@ def _train_epoch(
     return sums / seen
 
 
+def _check_batchnorm(model: nn.Module, batch_size: int, n_rows: int) -> bool:
+    """Whether ``model`` has BatchNorm; if so, refuse batches or data of one row (nothing would train)."""
+    has_bn = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+    if has_bn and (batch_size < 2 or n_rows < 2):
+        raise ValueError(
+            f"the model has BatchNorm, which needs batches of at least 2 rows; got batch_size={batch_size} "
+            f"and {n_rows} training row(s). Use batch_size >= 2 and more rows, or a model without batch_norm."
+        )
+    return has_bn
+
+
+@dataclass
+class _Best:
+    """Early-stopping bookkeeping: the lowest monitored loss, epochs since, and (optionally) its weights."""
+
+    keep_weights: bool
+    loss: float = math.inf
+    bad_epochs: int = 0
+    state: dict | None = None
+
+    def update(self, loss: float, epoch: int, model: nn.Module) -> bool:
+        """Record ``loss``; return True when it is a new best (by more than 1e-6)."""
+        if loss < self.loss - 1e-6:
+            self.loss, self.bad_epochs = loss, 0
+            if self.keep_weights:
+                self.state = copy.deepcopy(model.state_dict())
+            return True
+        self.bad_epochs += 1
+        return False
+
+
 def _check_settings(
     epochs: Any, batch_size: Any, lr: Any, weight_decay: Any, grad_clip: Any, patience: Any, val_fraction: Any, seed: Any
 ) -> None:
@@ -292,12 +323,7 @@ def fit(
     loss_fn = loss_fn or default_loss
     X, X_val = _holdout(X, X_val, val_fraction)
     _check_n_features(model, X.shape[1], "X")
-    has_bn = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
-    if has_bn and (batch_size < 2 or X.shape[0] < 2):
-        raise ValueError(
-            f"the model has BatchNorm, which needs batches of at least 2 rows; got batch_size={batch_size} "
-            f"and {X.shape[0]} training row(s). Use batch_size >= 2 and more rows, or a model without batch_norm."
-        )
+    has_bn = _check_batchnorm(model, batch_size, X.shape[0])
     Xt, Vt = _to_device(X, device), None if X_val is None else _to_device(X_val, device)
 
     with isolated_rng(seed) if seed is not None else contextlib.nullcontext():
@@ -305,8 +331,7 @@ def fit(
         opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs) if cosine_lr else None
         gen = torch.Generator().manual_seed(seed) if seed is not None else None
-        hist = History()
-        best, best_state, bad_epochs = math.inf, None, 0
+        hist, best = History(), _Best(keep_weights=patience is not None)
         # Only pass `disable` when turning the bar off, so TQDM_DISABLE=1 in the environment can also
         # silence it (`make outputs` does, so stored notebooks carry no frozen progress bars).
         bar = trange(epochs, desc=desc, leave=True, **({} if progress else {"disable": True}))
@@ -327,21 +352,16 @@ def fit(
                 v = evaluate(model, Vt, b, loss_fn=loss_fn, device=device)
                 hist.add("val", v)
                 postfix["val"] = f"{v[0]:.4g}"
-                monitored = v[1] + beta_final * v[2]
-                if monitored < best - 1e-6:
-                    best, bad_epochs, hist.best_epoch = monitored, 0, epoch
-                    if patience is not None:
-                        best_state = copy.deepcopy(model.state_dict())
-                else:
-                    bad_epochs += 1
+                if best.update(v[1] + beta_final * v[2], epoch, model):  # monitored at the final beta
+                    hist.best_epoch = epoch
             bar.set_postfix(postfix)
             stop = bool(callback(epoch, model, hist)) if callback is not None else False
-            if stop or (patience is not None and bad_epochs >= patience):
+            if stop or (patience is not None and best.bad_epochs >= patience):
                 hist.stopped_early = True
                 break
         bar.close()
-    if best_state is not None:
-        model.load_state_dict(best_state)
+    if best.state is not None:
+        model.load_state_dict(best.state)
     model.eval()
     return hist
 
