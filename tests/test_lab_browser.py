@@ -173,12 +173,27 @@ def _save_and_restore(page, path: str) -> str:
     original = file.read_bytes()
     try:
         _panel(page).locator(".jp-Notebook").click(position={"x": 5, "y": 5})
-        # The server answers the save (PUT /api/contents/...) once the file is written.
-        with page.expect_response(
-            lambda r: r.request.method == "PUT" and unquote(r.url).split("?")[0].endswith(path), timeout=90_000
-        ) as save:
+        # The server answers the save (PUT /api/contents/...) once the file is written. JupyterLab may first
+        # ask whether to overwrite a file "changed on disk": that change is this helper's own earlier restore.
+        saves = []
+
+        def on_response(r):
+            if r.request.method == "PUT" and unquote(r.url).split("?")[0].endswith(path):
+                saves.append(r)
+
+        page.on("response", on_response)
+        try:
             page.keyboard.press("ControlOrMeta+s")
-        assert save.value.ok, f"saving {path} from JupyterLab failed: HTTP {save.value.status}"
+            deadline = time.monotonic() + 90
+            while not saves:
+                assert time.monotonic() < deadline, f"saving {path} from JupyterLab gave no answer"
+                overwrite = page.locator(".jp-Dialog button", has_text="Overwrite")
+                if overwrite.count():
+                    overwrite.first.click()
+                page.wait_for_timeout(100)
+        finally:
+            page.remove_listener("response", on_response)
+        assert saves[0].ok, f"saving {path} from JupyterLab failed: HTTP {saves[0].status}"
         return file.read_text(encoding="utf-8")
     finally:
         saved_at = file.stat().st_mtime_ns
@@ -241,6 +256,7 @@ def test_chapter_0_runs_all_cells_in_jupyterlab(lab, page):
     widths = panel.locator(".jp-OutputArea-output img").evaluate_all("imgs => imgs.map(i => i.naturalWidth)")
     assert len(widths) >= n_figures and all(w > 100 for w in widths), f"figures rendered: {widths}, stored: {n_figures}"
     page.screenshot(path=str(lab["tmp"] / "chapter0.png"))
+    (lab["tmp"] / "console.txt").write_text("\n".join(f"{kind}: {t}" for kind, t in page.console_messages))
     mismatch = [t for kind, t in page.console_messages if "No version for" in t or "Failed to load" in t]
     assert not mismatch, f"extension version warnings in the console: {mismatch[:3]}"
 
