@@ -49,6 +49,7 @@ __all__ = [
     "walk_forward_pairs",
     "PairsTradingResult",
     "paired_difference",
+    "sharpe_difference",
     "annualised_stats",
 ]
 
@@ -99,7 +100,7 @@ def _half_life(spread: np.ndarray) -> np.ndarray:
     return hl
 
 
-def hedge_ratios(log_prices: pd.DataFrame, pairs: Sequence[tuple[str, str]]) -> pd.DataFrame:
+def hedge_ratios(log_prices: pd.DataFrame, pairs: Sequence[tuple[str, str]], *, half_life: bool = True) -> pd.DataFrame:
     r"""Hedge ratio, spread volatility and half-life of each pair over ``log_prices`` (the formation window).
 
     Parameters
@@ -108,6 +109,8 @@ def hedge_ratios(log_prices: pd.DataFrame, pairs: Sequence[tuple[str, str]]) -> 
         Shape (n_days, n_stocks), n_days >= 30: log prices (or cumulative log returns).
     pairs : sequence of (str, str)
         ``(a, b)``: :math:`a` is regressed on :math:`b`.
+    half_life : bool, default True
+        Also estimate the half-life (skip it to save time on thousands of pairs).
 
     Returns
     -------
@@ -127,7 +130,12 @@ def hedge_ratios(log_prices: pd.DataFrame, pairs: Sequence[tuple[str, str]]) -> 
     alpha = A.mean(0) - beta * B.mean(0)
     spread = A - alpha - beta * B
     return pd.DataFrame(
-        {"alpha": alpha, "beta": beta, "spread_sd": spread.std(0, ddof=1), "half_life": _half_life(spread)},
+        {
+            "alpha": alpha,
+            "beta": beta,
+            "spread_sd": spread.std(0, ddof=1),
+            "half_life": _half_life(spread) if half_life else np.nan,
+        },
         index=pair_names(pairs),
     )
 
@@ -174,17 +182,28 @@ def engle_granger(log_prices: pd.DataFrame, pairs: Sequence[tuple[str, str]], *,
         Index ``"a-b"``; ``adf_stat``, ``p_value`` (small = cointegrated),
         ``beta`` and ``half_life`` from :func:`hedge_ratios`.
     """
-    from statsmodels.tsa.adfvalues import mackinnonp
-
     if not isinstance(maxlag, (int, np.integer)) or isinstance(maxlag, bool) or not 0 <= maxlag <= 10:
         raise ValueError(f"maxlag must be an integer in [0, 10], got {maxlag!r}.")
     hr = hedge_ratios(log_prices, pairs)
     A, B = _legs(log_prices, _check_pairs(pairs, log_prices.columns))
     spread = A - hr["alpha"].to_numpy() - hr["beta"].to_numpy() * B
     stat = _adf_stat(spread, int(maxlag))
-    pval = np.array([mackinnonp(float(t), regression="c", N=2) for t in stat])
-    out = pd.DataFrame({"adf_stat": stat, "p_value": pval}, index=hr.index)
-    return out.join(hr[["beta", "half_life"]])
+    return pd.DataFrame(
+        {"adf_stat": stat, "p_value": _mackinnon_p(stat), "beta": hr["beta"].to_numpy(), "half_life": hr["half_life"].to_numpy()},
+        index=hr.index,
+    )
+
+
+def _mackinnon_p(stat: np.ndarray) -> np.ndarray:
+    """``statsmodels.tsa.adfvalues.mackinnonp(stat, regression="c", N=2)`` for an array (same tables, no Python loop)."""
+    from scipy.stats import norm
+    from statsmodels.tsa import adfvalues as av
+
+    stat = np.asarray(stat, dtype=np.float64)
+    small = np.polyval(np.asarray(av._tau_smallps["c"][1])[::-1], stat)
+    large = np.polyval(np.asarray(av._tau_largeps["c"][1])[::-1], stat)
+    p = norm.cdf(np.where(stat <= av._tau_stars["c"][1], small, large))
+    return np.where(stat > av._tau_maxs["c"][1], 1.0, np.where(stat < av._tau_mins["c"][1], 0.0, p))
 
 
 def closest_pairs(distance: Any, names: Sequence[str], n: int) -> list[tuple[str, str]]:
@@ -275,7 +294,7 @@ class PairsBacktest:
     trades : pandas.Series
         Shape (n_pairs,): positions opened (round trips) per pair.
     hedge : pandas.DataFrame
-        :func:`hedge_ratios` of the formation window.
+        :func:`hedge_ratios` of the formation window (without the half-life).
     """
 
     pnl: pd.DataFrame
@@ -329,7 +348,7 @@ def zscore_backtest(
     if not cost_bp >= 0:
         raise ValueError(f"cost_bp must be >= 0 (basis points per leg), got {cost_bp!r}.")
     pairs = _check_pairs(pairs, formation.columns)
-    hedge = hedge_ratios(formation, pairs)
+    hedge = hedge_ratios(formation, pairs, half_life=False)
     alpha, beta, sd = (hedge[c].to_numpy() for c in ("alpha", "beta", "spread_sd"))
     # the day before trading starts anchors the first trading-day return
     full = pd.concat([formation.iloc[-1:], trading])
@@ -407,6 +426,73 @@ def paired_difference(a: pd.Series, b: pd.Series, *, block: int = 21) -> tuple[f
     return float(mean), float(mean - half), float(mean + half)
 
 
+def _distinct_draws(rng: np.random.Generator, n_all: int, size: int, n_draws: int) -> np.ndarray:
+    """(n_draws, size) indices in [0, n_all), distinct within each row (redraw rows with repeats)."""
+    if size * 4 > n_all:  # dense case: random keys
+        return np.argsort(rng.random((n_draws, n_all)), axis=1)[:, :size]
+    picks = rng.integers(0, n_all, (n_draws, size))
+    while True:
+        srt = np.sort(picks, axis=1)
+        bad = (srt[:, 1:] == srt[:, :-1]).any(axis=1)
+        if not bad.any():
+            return picks
+        picks[bad] = rng.integers(0, n_all, (int(bad.sum()), size))
+
+
+def sharpe_difference(
+    a: pd.Series, b: pd.Series, *, block: int = 21, n_boot: int = 2000, seed: int = 0
+) -> tuple[float, float, float]:
+    """Annualised Sharpe ratio of ``a`` minus that of ``b`` (daily returns, same days), with a 95% block-bootstrap interval.
+
+    The same blocks of ``block`` consecutive days are drawn for both series
+    (paired), so common shocks cancel and autocorrelation inside blocks is kept.
+
+    Parameters
+    ----------
+    a, b : pandas.Series
+        Daily returns on the same dates, at least 4 blocks long.
+    block : int, default 21
+    n_boot : int, default 2000
+    seed : int, default 0
+
+    Returns
+    -------
+    (float, float, float)
+        Difference, lower and upper 95% bound.
+    """
+    paired_difference(a, b, block=block)  # same input checks
+    if not isinstance(n_boot, (int, np.integer)) or n_boot < 100:
+        raise ValueError(f"n_boot must be an integer >= 100, got {n_boot!r}.")
+    x = np.column_stack([a.to_numpy(dtype=np.float64), b.to_numpy(dtype=np.float64)])
+    rng = np.random.default_rng(seed)
+    s1, s2, m = _block_bootstrap_sums(x, block, n_boot, rng)
+    boot = _sharpe_from_sums(s1[:, 0], s2[:, 0], m) - _sharpe_from_sums(s1[:, 1], s2[:, 1], m)
+    n = len(x)
+    point = _sharpe_from_sums(x[:, 0].sum(), (x[:, 0] ** 2).sum(), n) - _sharpe_from_sums(x[:, 1].sum(), (x[:, 1] ** 2).sum(), n)
+    lo, hi = np.quantile(boot, [0.025, 0.975])
+    return float(point), float(lo), float(hi)
+
+
+def _block_bootstrap_sums(x: np.ndarray, block: int, n_boot: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, int]:
+    """Sums of x and x**2 over ``n // block`` blocks drawn with replacement (moving blocks), per bootstrap draw.
+
+    x has shape (n, c); returns arrays of shape (n_boot, c) and the number of days per draw.
+    """
+    n = len(x)
+    c1 = np.vstack([np.zeros((1, x.shape[1])), np.cumsum(x, axis=0)])
+    c2 = np.vstack([np.zeros((1, x.shape[1])), np.cumsum(x**2, axis=0)])
+    b1, b2 = c1[block:] - c1[:-block], c2[block:] - c2[:-block]  # (n - block + 1, c): every block's sums
+    starts = rng.integers(0, n - block + 1, (n_boot, n // block))
+    return b1[starts].sum(1), b2[starts].sum(1), (n // block) * block
+
+
+def _sharpe_from_sums(s1: Any, s2: Any, m: int) -> Any:
+    mean = np.asarray(s1) / m
+    var = np.clip((np.asarray(s2) - m * mean**2) / (m - 1), 0, None)
+    sd = np.sqrt(var)
+    return np.where(sd > 0, mean / np.where(sd > 0, sd, 1), 0.0) * np.sqrt(TRADING_DAYS)
+
+
 @dataclass
 class PairsTradingResult:
     """The output of :func:`walk_forward_pairs`.
@@ -415,7 +501,9 @@ class PairsTradingResult:
     ----------
     table : pandas.DataFrame
         One row per rule plus ``"random pairs"``; columns ``pairs per window``,
-        ``ann. return``, ``Sharpe``, ``trades per pair``, ``stay cointegrated``
+        ``ann. return``, ``Sharpe`` (for random pairs: the median over the
+        draws, since the all-pairs average is far more diversified than ``n_pairs`` pairs),
+        ``trades per pair``, ``stay cointegrated``
         (share of the selected pairs with an Engle-Granger p-value below 0.05
         on the trading window), ``hit true pairs`` (share of selected pairs that
         are in ``true_pairs``; NaN when no truth is given) and
@@ -534,11 +622,14 @@ def walk_forward_pairs(
                     stay[r].append(float((eg["p_value"] < 0.05).mean()))
                 if truth is not None:
                     hits[r].append(float(np.mean([p in truth for p in chosen])))
-        picks = np.argpartition(rng.random((n_draws, len(all_pairs))), n_pairs - 1, axis=1)[:, :n_pairs]
+        picks = _distinct_draws(rng, len(all_pairs), n_pairs, n_draws)
         draw_daily.append(pnl[:, picks].mean(2))  # (trading, n_draws)
         s += trading
     daily_df = pd.DataFrame({r: pd.concat(v) for r, v in daily.items()})
-    random_returns = np.vstack(draw_daily).mean(0) * TRADING_DAYS
+    draws = np.vstack(draw_daily)  # (n_days, n_draws)
+    random_returns = draws.mean(0) * TRADING_DAYS
+    sd = draws.std(0, ddof=1)
+    random_sharpe = float(np.median(np.where(sd > 0, draws.mean(0) / np.where(sd > 0, sd, 1) * np.sqrt(TRADING_DAYS), 0.0)))
     rows = {}
     for r in daily_df:
         ann, sharpe = annualised_stats(daily_df[r])
@@ -551,6 +642,7 @@ def walk_forward_pairs(
             "hit true pairs": float(np.mean(hits[r])) if hits[r] else np.nan,
             "random percentile": float((random_returns < ann).mean() * 100),
         }
+    rows["random pairs"]["Sharpe"] = random_sharpe
     table = pd.DataFrame(rows).T
     table.index.name = "rule"
     return PairsTradingResult(table=table, daily=daily_df, random_returns=random_returns, selections=selections)

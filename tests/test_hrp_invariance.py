@@ -121,3 +121,19 @@ def test_max_drawdown_and_portfolio_report():
         pf.portfolio_report({"bad": ew.iloc[:3]}, rets)
     with pytest.raises(ValueError, match="finite"):
         pf.max_drawdown([0.1, np.nan])
+
+
+def test_volatility_difference_interval():
+    rng = np.random.default_rng(0)
+    idx = pd.bdate_range("2020-01-01", periods=500)
+    rets = pd.DataFrame(rng.normal(0, 0.01, (500, 3)) * [1, 1, 2], index=idx, columns=list("abc"))
+    low = pd.Series([0.5, 0.5, 0.0], index=list("abc"))
+    high = pd.Series([0.0, 0.0, 1.0], index=list("abc"))
+    d, lo, hi = pf.volatility_difference(rets, low, high, seed=0)
+    assert lo <= d <= hi and hi < 0, "half the vol of a single volatile stock: clearly lower"
+    d0, lo0, hi0 = pf.volatility_difference(rets, low, low.copy())
+    assert d0 == 0 and lo0 == 0 and hi0 == 0
+    with pytest.raises(ValueError, match="4 blocks"):
+        pf.volatility_difference(rets.iloc[:60], low, high)
+    with pytest.raises(ValueError, match="w_b"):
+        pf.volatility_difference(rets, low, high.iloc[:2])

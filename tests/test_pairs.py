@@ -79,6 +79,13 @@ def test_engle_granger_statistic_matches_statsmodels_coint(maxlag):
         assert row.p_value == pytest.approx(p, rel=1e-8)
 
 
+def test_vectorised_p_values_match_mackinnonp():
+    from statsmodels.tsa.adfvalues import mackinnonp
+
+    stats = np.linspace(-30, 5, 141)
+    np.testing.assert_allclose(pr._mackinnon_p(stats), [mackinnonp(t, regression="c", N=2) for t in stats], rtol=1e-12)
+
+
 def test_cointegration_screen_finds_planted_pairs(market):
     chosen = pr.cointegration_screen(market.log_prices, 4)
     assert len(set(chosen) & set(market.pairs)) >= 3
@@ -195,3 +202,18 @@ def test_paired_difference_ci_covers_truth_and_checks_input():
         pr.paired_difference(a, b.iloc[1:])
     with pytest.raises(ValueError, match="4 blocks"):
         pr.paired_difference(a.iloc[:50], b.iloc[:50])
+
+
+def test_sharpe_difference_detects_a_clear_edge_and_not_noise():
+    rng = np.random.default_rng(1)
+    idx = pd.bdate_range("2020-01-01", periods=756)
+    common = 0.01 * rng.standard_normal(756)
+    a = pd.Series(0.002 + common + 0.002 * rng.standard_normal(756), index=idx)
+    b = pd.Series(common + 0.002 * rng.standard_normal(756), index=idx)
+    d, lo, hi = pr.sharpe_difference(a, b, seed=0)
+    assert lo <= d <= hi and lo > 0
+    c = pd.Series(common + 0.002 * rng.standard_normal(756), index=idx)
+    d0, lo0, hi0 = pr.sharpe_difference(c, b, seed=0)
+    assert lo0 < 0 < hi0
+    with pytest.raises(ValueError, match="n_boot"):
+        pr.sharpe_difference(a, b, n_boot=10)

@@ -64,7 +64,7 @@ def make_pairs_market(
     n_sectors: int = 6,
     *,
     n_pairs: int = 10,
-    half_life: tuple[float, float] = (5.0, 20.0),
+    half_life: tuple[float, float] = (2.0, 10.0),
     beta: tuple[float, float] = (0.7, 1.3),
     spread_vol: float = 0.01,
     start: str = "2015-01-02",
@@ -79,8 +79,10 @@ def make_pairs_market(
     n_pairs : int, default 10
         Planted pairs, disjoint, spread round-robin over the sectors; at most
         the number of disjoint same-sector pairs (``sum(size // 2)``).
-    half_life : (float, float), default (5, 20)
+    half_life : (float, float), default (2, 10)
         Range (days) of the uniform draw of each spread's half-life; both > 0.
+        Slower spreads are hard to detect: with one year of data the
+        Engle-Granger test misses many half-lives above 10 days.
     beta : (float, float), default (0.7, 1.3)
         Range of the uniform draw of each hedge ratio.
     spread_vol : float, default 0.01
