@@ -503,7 +503,9 @@ class PairsTradingResult:
         One row per rule plus ``"random pairs"``; columns ``pairs per window``,
         ``ann. return``, ``Sharpe`` (for random pairs: the median over the
         draws, since the all-pairs average is far more diversified than ``n_pairs`` pairs),
-        ``trades per pair``, ``stay cointegrated``
+        ``trades per pair`` (positions opened per pair and window), ``half-life (days)``
+        (median over the selected pairs of the spread's half-life on the formation
+        window; ``inf`` when it does not revert), ``stay cointegrated``
         (share of the selected pairs with an Engle-Granger p-value below 0.05
         on the trading window), ``hit true pairs`` (share of selected pairs that
         are in ``true_pairs``; NaN when no truth is given) and
@@ -592,6 +594,7 @@ def walk_forward_pairs(
     trades: dict[str, list[float]] = {r: [] for r in daily}
     stay: dict[str, list[float]] = {r: [] for r in daily}
     hits: dict[str, list[float]] = {r: [] for r in daily}
+    half_lives: dict[str, list[float]] = {r: [] for r in daily}
     counts: dict[str, list[int]] = {r: [] for r in daily}
     selections: dict[str, list[list[tuple[str, str]]]] = {r: [] for r in rules}
     draw_daily = []
@@ -617,6 +620,7 @@ def walk_forward_pairs(
                     trades[r].append(float(bt.trades.iloc[idx].mean()))
             counts[r].append(len(idx))
             if idx:
+                half_lives[r] += hedge_ratios(form, chosen)["half_life"].tolist()
                 eg = engle_granger(trade, chosen) if len(trade) >= 30 else None
                 if eg is not None:
                     stay[r].append(float((eg["p_value"] < 0.05).mean()))
@@ -638,6 +642,7 @@ def walk_forward_pairs(
             "ann. return": ann,
             "Sharpe": sharpe,
             "trades per pair": float(np.mean(trades[r])) if trades[r] else np.nan,
+            "half-life (days)": float(np.median(half_lives[r])) if half_lives[r] else np.nan,
             "stay cointegrated": float(np.mean(stay[r])) if stay[r] else np.nan,
             "hit true pairs": float(np.mean(hits[r])) if hits[r] else np.nan,
             "random percentile": float((random_returns < ann).mean() * 100),

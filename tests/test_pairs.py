@@ -176,6 +176,7 @@ def test_walk_forward_cointegration_beats_random_on_planted_pairs(market):
     t = res.table
     assert list(t.index) == ["cointegration", "random pairs"]
     assert t.loc["cointegration", "hit true pairs"] >= 0.75
+    assert t.loc["cointegration", "half-life (days)"] < 15 < t.loc["random pairs", "half-life (days)"]
     assert t.loc["cointegration", "ann. return"] > t.loc["random pairs", "ann. return"]
     assert res.daily.shape == (300, 2) and res.random_returns.shape == (200,)
     assert len(res.selections["cointegration"]) == 2
