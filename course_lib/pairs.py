@@ -6,8 +6,9 @@ On a formation window (past data only) each pair :math:`(a, b)` gets
 - a hedge ratio from the log-price regression
   :math:`p_{a,t} = \alpha + \beta\, p_{b,t} + s_t` (:func:`hedge_ratios`);
 - an Engle-Granger test that the residual spread :math:`s_t` is stationary
-  (ADF on the residual with Engle-Granger critical values, from
-  ``statsmodels.tsa.stattools.coint``; :func:`engle_granger`);
+  (:func:`engle_granger`: the statistic of ``statsmodels.tsa.stattools.coint``,
+  computed for many pairs at once, with statsmodels' MacKinnon p-values; a unit
+  test checks both against ``coint``);
 - the half-life of the spread, :math:`-\ln 2 / \ln(1 + b)` from the regression
   :math:`\Delta s_t = c + b\, s_{t-1} + u_t`.
 
