@@ -115,7 +115,7 @@ def test_curved_market_pca_line_reconstructs_worse_than_the_curve(seed):
     assert set(mse) == {"pca", "curve"}
     toy = curved_market_toy(300, seed)
     assert mse["pca"] == pytest.approx(toy["mse_pca"], abs=5e-4) and mse["curve"] == pytest.approx(toy["mse_curve"], abs=5e-4)
-    # the line misses the bend: its error is several times the noise the curve leaves (observed ratio > 10)
+    # the line misses the bend: its error is several times what the curve leaves (ratio 13 or more over seeds 0-99)
     assert mse["pca"] > 3 * mse["curve"]
     assert toy["mse_curve"] <= 0.15**2  # never worse than the noise variance: the curve point itself is a candidate
 
