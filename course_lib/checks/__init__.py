@@ -12,11 +12,13 @@ One module per chapter; all checkers are importable from here.
 from __future__ import annotations
 
 from . import anomaly as _a
+from . import conditional_autoencoder as _c
 from . import embeddings as _e
 from . import factors as _f
 from . import recommendation as _r
 from ._common import hide_internals as _hide_internals
 from .anomaly import *  # noqa: F401,F403  (chapter 4)
+from .conditional_autoencoder import *  # noqa: F401,F403  (chapter 2b)
 from .embeddings import *  # noqa: F401,F403  (chapter 1)
 from .factors import *  # noqa: F401,F403  (chapter 2)
 from .foundations import check_kl_normal, check_ndcg_at_k, check_reparameterize
@@ -34,6 +36,7 @@ __all__ = [
     *_f.__all__,
     *_r.__all__,
     *_a.__all__,
+    *_c.__all__,
 ]
 
 # A failing check shows its hint, not the checker's source (which holds the reference answer).

@@ -19,6 +19,7 @@ features
 
 from __future__ import annotations
 
+from .characteristics import *  # noqa: F401,F403  (chapter 2b: characteristics panels)
 from .features import (
     Splits,
     chronological_split,
