@@ -1,42 +1,48 @@
 """Checkers for the exercises: call them on your own implementation.
 
-A checker passes quietly when your function is right and raises an
-``AssertionError`` with a specific hint when it is not, for example::
+A checker prints one short line when your function is right and raises an
+``AssertionError`` with a hint naming the likely mistake when it is not, for example::
 
     from course_lib.checks import check_kl_normal
-    check_kl_normal(my_kl)   # AssertionError: the KL is twice too large: did you drop the 1/2?
+    check_kl_normal(my_kl)   # AssertionError: the KL is twice too large: ...
 
-One module per chapter; all checkers are importable from here.
+Stuck after the first hint? ``hint("check_kl_normal", level=2)`` shows the shape of
+the formula or code (the first level names the concept only).
+
+One module per chapter, named after the chapter notebook without its number
+(``getting_started``, ``autoencoder_embeddings``, ``vae_factors_vs_pca``,
+``multvae_recommendation``, ``anomaly_detection_and_augmentation``); every checker
+is importable from here.
 """
 
 from __future__ import annotations
 
-from . import anomaly as _a
-from . import embeddings as _e
-from . import factors as _f
-from . import recommendation as _r
+from . import anomaly_detection_and_augmentation as _ch4
+from . import autoencoder_embeddings as _ch1
+from . import getting_started as _ch0
+from . import multvae_recommendation as _ch3
+from . import vae_factors_vs_pca as _ch2
+from ._common import HINTS, CheckFailed, hint
 from ._common import hide_internals as _hide_internals
-from .anomaly import *  # noqa: F401,F403  (chapter 4)
-from .embeddings import *  # noqa: F401,F403  (chapter 1)
-from .factors import *  # noqa: F401,F403  (chapter 2)
-from .foundations import check_kl_normal, check_ndcg_at_k, check_reparameterize
-from .getting_started import check_log_returns, check_rolling_volatility, check_train_only_scaler
-from .recommendation import *  # noqa: F401,F403  (chapter 3)
+from .anomaly_detection_and_augmentation import *  # noqa: F401,F403  (chapter 4)
+from .autoencoder_embeddings import *  # noqa: F401,F403  (chapter 1)
+from .getting_started import *  # noqa: F401,F403  (chapter 0)
+from .multvae_recommendation import *  # noqa: F401,F403  (chapter 3)
+from .vae_factors_vs_pca import *  # noqa: F401,F403  (chapter 2)
 
-__all__ = [
-    "check_reparameterize",
-    "check_kl_normal",
-    "check_ndcg_at_k",
-    "check_log_returns",
-    "check_rolling_volatility",
-    "check_train_only_scaler",
-    *_e.__all__,
-    *_f.__all__,
-    *_r.__all__,
-    *_a.__all__,
-]
+CHAPTER_MODULES = {
+    "00_getting_started": _ch0,
+    "01_autoencoder_embeddings": _ch1,
+    "02_vae_factors_vs_pca": _ch2,
+    "03_multvae_recommendation": _ch3,
+    "04_anomaly_detection_and_augmentation": _ch4,
+}
 
-# A failing check shows its hint, not the checker's source (which holds the reference answer).
-for _name in __all__:
+_CHECKERS = [*_ch0.__all__, *_ch1.__all__, *_ch2.__all__, *_ch3.__all__, *_ch4.__all__]
+__all__ = [*_CHECKERS, "hint", "HINTS", "CheckFailed", "CHAPTER_MODULES"]
+
+# A failing check shows its hint, not the checker's source (which holds the reference answer);
+# a passing one says so in one line.
+for _name in _CHECKERS:
     globals()[_name] = _hide_internals(globals()[_name])
 del _name
