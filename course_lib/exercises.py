@@ -27,7 +27,7 @@ nbgrader cell metadata (:func:`derive_metadata`), derived from the markers and c
 - a code cell with a top-level checker call (a line starting ``check_...(``) is an *autograded
   test* cell worth ``POINTS`` (one exercise, one graded cell); hidden-test regions must sit in one;
 - task text (markdown) and the cell importing the checkers are *read-only* (locked);
-- a cell holding both an answer and its checker call is split in two (answer, then the call).
+- a cell holding both an answer and its checker call is split (answer; the call; any code after it).
 
 Command line (what ``make exercises`` runs)::
 
@@ -130,7 +130,12 @@ def _answer_name(source: str, fallback: str) -> str:
 
 
 def _split_answer_and_check(cell: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
-    """Split a code cell holding a solution region followed by a top-level checker call."""
+    """Split a code cell holding a solution region followed by a top-level checker call.
+
+    The result is the answer cell, the graded cell (the checker call(s) and any hidden tests right after
+    them) and, when code follows, a plain cell with that code: a wrong answer then costs its own point only,
+    not the next exercise's, which may use what the rest of the cell defines.
+    """
     lines = cell.source.split("\n")
     ends = [i for i, ln in enumerate(lines) if ln.strip() == END]
     if cell.cell_type != "code" or not ends:
@@ -138,14 +143,27 @@ def _split_answer_and_check(cell: nbformat.NotebookNode) -> list[nbformat.Notebo
     cut = next((i for i in range(ends[-1] + 1, len(lines)) if _CHECK_CALL.match(lines[i])), None)
     if cut is None:
         return [cell]
+    stop, hidden = cut, False
+    while stop < len(lines) and (hidden or _CHECK_CALL.match(lines[stop]) or lines[stop].strip() == BEGIN_HIDDEN):
+        tag = lines[stop].strip()
+        hidden = (hidden or tag == BEGIN_HIDDEN) and tag != END_HIDDEN
+        stop += 1
+    rest = "\n".join(lines[stop:]).strip("\n")
     answer, graded = copy.deepcopy(cell), copy.deepcopy(cell)
     answer.source = "\n".join(lines[:cut]).rstrip()
-    answer.outputs, answer.execution_count = [], None
-    graded.source = "\n".join(lines[cut:])
+    graded.source = "\n".join(lines[cut:stop])
     graded.metadata = nbformat.NotebookNode({k: v for k, v in cell.metadata.items() if k != "tags"})
-    if "id" in cell:
-        graded["id"] = f"{cell['id'][:58]}-check"
-    return [answer, graded]
+    answer.outputs, answer.execution_count = [], None
+    out = [answer, graded]
+    if rest:
+        use = copy.deepcopy(graded)
+        use.source = rest
+        graded.outputs, graded.execution_count = [], None
+        out.append(use)
+    for c, suffix in zip(out[1:], ("check", "use")):
+        if "id" in cell:
+            c["id"] = f"{cell['id'][:58]}-{suffix}"
+    return out
 
 
 def _unique(name: str, used: set[str]) -> str:

@@ -134,16 +134,17 @@ def test_derived_metadata_marks_answers_tests_and_read_only_cells():
     )
     out = derive_metadata(nb)
     g = [c.metadata.get("nbgrader") for c in out.cells]
-    assert len(out.cells) == 6, "the answer and its checker call are split into two cells"
+    assert len(out.cells) == 7, "the answer, its checker call and the code after it are split into three cells"
     assert g[0]["locked"] and not g[0]["grade"] and g[0]["grade_id"] == "text_exercise_1_square"
     assert g[1]["locked"] and g[1]["grade_id"] == "imports"
     assert g[2]["solution"] and not g[2]["grade"] and g[2]["grade_id"] == "answer_f"
     want = "def f(x):\n    # HINT: multiply\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION"
     assert out.cells[2].source == want
     assert g[3]["grade"] and g[3]["locked"] and g[3]["points"] == 1 and g[3]["grade_id"] == "check_f"
-    assert out.cells[3].source == "check_f(f)\ny = f(2)"
-    assert g[4] is None, "given code stays editable and ungraded"
-    assert g[5]["solution"] and g[5]["grade"] and g[5]["points"] == 1, "a written answer is graded by hand"
+    assert out.cells[3].source == "check_f(f)"
+    assert out.cells[4].source == "y = f(2)" and g[4] is None, "code after the check is not graded"
+    assert g[5] is None, "given code stays editable and ungraded"
+    assert g[6]["solution"] and g[6]["grade"] and g[6]["points"] == 1, "a written answer is graded by hand"
     assert derive_metadata(out) == out, "deriving is idempotent"
     ids = [x["grade_id"] for x in g if x]
     assert len(ids) == len(set(ids))

@@ -21,6 +21,8 @@ from course_lib.exercises import BEGIN, END, make_course, make_exercise
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = [p.stem for p in sorted((ROOT / "solutions").glob("*.ipynb"))]
+if os.environ.get("ROUNDTRIP_CHAPTERS"):  # a quick local run on some chapters, e.g. ROUNDTRIP_CHAPTERS=00_getting_started
+    CHAPTERS = [c for c in CHAPTERS if c in os.environ["ROUNDTRIP_CHAPTERS"].split(",")]
 
 # One typical mistake per chapter: (answer cell, wrong body replacing the solution region, graded cell, hint shown).
 MISTAKES = {
@@ -65,11 +67,16 @@ def _with_mistake(nb: nbformat.NotebookNode, answer_id: str, body: str) -> nbfor
     return nb
 
 
-def _blank(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    nb = nbformat.from_dict(nb)
+def _answered(release: nbformat.NotebookNode, source: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The release with every answer cell filled in from the source, as a learner would submit it."""
+    answers = {
+        c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")
+    }
+    nb = nbformat.from_dict(release)
     for c in nb.cells:
-        if c.cell_type == "code":
-            c.outputs, c.execution_count = [], None
+        gid = c.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in answers:
+            c.source = answers[gid]
     return nb
 
 
@@ -82,7 +89,7 @@ def course(tmp_path_factory):
     from traitlets.config.loader import PyFileConfigLoader
 
     root = tmp_path_factory.mktemp("classroom")
-    assert make_course(root, ROOT / "solutions") == CHAPTERS
+    assert set(CHAPTERS) <= set(make_course(root, ROOT / "solutions"))
     # nbgrader runs `alembic` to set up its gradebook: it must find the one next to this Python.
     os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
     cfg = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
@@ -103,9 +110,9 @@ def course(tmp_path_factory):
         source = nbformat.read(root / "source" / a / f"{a}.ipynb", as_version=4)
         release = nbformat.read(root / "release" / a / f"{a}.ipynb", as_version=4)
         answer_id, body, _, _ = MISTAKES.get(a, (None, None, None, None))
-        subs = {"solutions": _blank(source), "untouched": release}
+        subs = {"solutions": _answered(release, source), "untouched": release}
         if answer_id:
-            subs["mistake"] = _blank(_with_mistake(source, answer_id, body))
+            subs["mistake"] = _answered(release, _with_mistake(source, answer_id, body))
         for student, nb in subs.items():
             (root / "submitted" / student / a).mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, root / "submitted" / student / a / f"{a}.ipynb")
@@ -114,7 +121,8 @@ def course(tmp_path_factory):
             if (root / "submitted" / student / a).exists():
                 run(Autograde, a, student)
     for a in MISTAKES:
-        run(GenerateFeedback, a, "mistake")
+        if a in CHAPTERS:
+            run(GenerateFeedback, a, "mistake")
     scores = {}
     with Gradebook(cfg.CourseDirectory.db_url) as gb:
         for student in ("solutions", "untouched", "mistake"):
@@ -161,7 +169,7 @@ def test_autograde_solutions_full_marks_release_zero(course, chapter):
         assert untouched[k][0] == 0, f"{chapter}: the untouched release scores on {k}: {untouched[k]}"
 
 
-@pytest.mark.parametrize("chapter", sorted(MISTAKES))
+@pytest.mark.parametrize("chapter", [c for c in CHAPTERS if c in MISTAKES])
 def test_one_mistake_loses_exactly_that_exercise_and_feedback_names_it(course, chapter):
     root, scores = course
     _, _, graded_id, hint = MISTAKES[chapter]

@@ -4,45 +4,40 @@ A checker prints one short line when your function is right and raises an
 ``AssertionError`` with a hint naming the likely mistake when it is not, for example::
 
     from course_lib.checks import check_kl_normal
-    check_kl_normal(my_kl)   # AssertionError: the KL is twice too large: ...
+    check_kl_normal(my_kl)   # CheckFailed: the KL is twice too large: did you drop the 1/2?
 
-Stuck after the first hint? ``hint("check_kl_normal", level=2)`` shows the shape of
-the formula or code (the first level names the concept only).
+Stuck after the first hint? ``hint("kl_normal")`` names the concept again and
+``hint("kl_normal", level=2)`` shows the shape of the formula or code.
 
 One module per chapter, named after the chapter notebook without its number
 (``getting_started``, ``autoencoder_embeddings``, ``vae_factors_vs_pca``,
-``multvae_recommendation``, ``anomaly_detection_and_augmentation``); every checker
-is importable from here.
+``multvae_recommendation``, ``anomaly_detection_and_augmentation``, ...); every
+public module of this package is found and its ``__all__`` exported from here, so a
+new chapter's checker module needs no edit of this file.
 """
 
 from __future__ import annotations
 
-from . import anomaly_detection_and_augmentation as _ch4
-from . import autoencoder_embeddings as _ch1
-from . import getting_started as _ch0
-from . import multvae_recommendation as _ch3
-from . import vae_factors_vs_pca as _ch2
+import importlib
+import pkgutil
+from types import ModuleType
+
 from ._common import HINTS, CheckFailed, hint
 from ._common import hide_internals as _hide_internals
-from .anomaly_detection_and_augmentation import *  # noqa: F401,F403  (chapter 4)
-from .autoencoder_embeddings import *  # noqa: F401,F403  (chapter 1)
-from .getting_started import *  # noqa: F401,F403  (chapter 0)
-from .multvae_recommendation import *  # noqa: F401,F403  (chapter 3)
-from .vae_factors_vs_pca import *  # noqa: F401,F403  (chapter 2)
 
-CHAPTER_MODULES = {
-    "00_getting_started": _ch0,
-    "01_autoencoder_embeddings": _ch1,
-    "02_vae_factors_vs_pca": _ch2,
-    "03_multvae_recommendation": _ch3,
-    "04_anomaly_detection_and_augmentation": _ch4,
+CHAPTER_MODULES: dict[str, ModuleType] = {
+    _m.name: importlib.import_module(f"{__name__}.{_m.name}")
+    for _m in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name)
+    if not _m.name.startswith("_")
 }
-
-_CHECKERS = [*_ch0.__all__, *_ch1.__all__, *_ch2.__all__, *_ch3.__all__, *_ch4.__all__]
-__all__ = [*_CHECKERS, "hint", "HINTS", "CheckFailed", "CHAPTER_MODULES"]
 
 # A failing check shows its hint, not the checker's source (which holds the reference answer);
 # a passing one says so in one line.
-for _name in _CHECKERS:
-    globals()[_name] = _hide_internals(globals()[_name])
-del _name
+_CHECKERS: list[str] = []
+for _mod in CHAPTER_MODULES.values():
+    for _name in _mod.__all__:
+        globals()[_name] = _hide_internals(getattr(_mod, _name))
+        _CHECKERS.append(_name)
+del _mod, _name
+
+__all__ = [*_CHECKERS, "hint", "HINTS", "CheckFailed", "CHAPTER_MODULES"]  # noqa: PLE0604
