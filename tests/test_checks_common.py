@@ -61,3 +61,17 @@ def test_hint_accepts_the_exercise_the_checker_or_its_name(capsys):
         hint("no_such_exercise")
     with pytest.raises(ValueError, match="level must be 1"):
         hint("kl_normal", level=3)
+
+
+def test_checkers_leave_the_global_random_state_alone():
+    import numpy as np
+
+    torch.manual_seed(123)
+    np.random.seed(123)
+    t_before, n_before = torch.random.get_rng_state().clone(), np.random.get_state()[1].copy()
+    check_kl_normal(_kl_ok)
+    checks.check_reparameterize(lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn_like(mu))
+    with pytest.raises(AssertionError):
+        checks.check_reparameterize(lambda mu, lv: mu)
+    assert torch.equal(torch.random.get_rng_state(), t_before), "a checker reseeded or advanced the global torch generator"
+    assert np.array_equal(np.random.get_state()[1], n_before), "a checker changed the global numpy random state"

@@ -218,7 +218,7 @@ def _dense_mask_only(scores, foldin):
         (_complement, "does NOT have"),
         (_big_negative, "use -np.inf: that is this course's convention"),
         (_pos_inf, r"\+inf ranks masked items FIRST"),
-        (_multiply_inf, r"inf \* 0 gives NaN: set the entries, don't multiply"),
+        (_multiply_inf, r"inf \* 0 gives NaN"),
         (_dense_mask_only, "sparse"),
     ],
 )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -14,6 +15,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import torch
+
+__all__ = ["to_numpy", "close", "call", "Hint", "HINTS", "register_hints", "hint", "CheckFailed", "hide_internals"]
 
 _CHECKS_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -166,6 +169,22 @@ class CheckFailed(AssertionError):
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+@contextlib.contextmanager
+def _global_random_state_kept() -> Iterator[None]:
+    """Run a checker without changing the caller's global torch and numpy random state.
+
+    Checkers seed their own data (and the learner's function may draw from the global generator, as
+    ``torch.randn_like`` does); afterwards the learner's stream continues exactly where it was.
+    """
+    np_state = np.random.get_state()  # noqa: NPY002  (saving the legacy global state is the point)
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    try:
+        with torch.random.fork_rng(devices=devices):
+            yield
+    finally:
+        np.random.set_state(np_state)  # noqa: NPY002
+
+
 def hide_internals(checker: F) -> F:
     """Wrap a checker: a wrong answer raises :class:`CheckFailed` from the caller's line; a right one prints one line.
 
@@ -177,7 +196,8 @@ def hide_internals(checker: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True  # pytest: hide this frame too
         try:
-            out = checker(*args, **kwargs)
+            with _global_random_state_kept():
+                out = checker(*args, **kwargs)
         except AssertionError as exc:
             h = HINTS.get(checker.__name__)
             more = f"\nStill stuck? hint({h.exercise!r}, level=2) shows the shape of the code." if h else ""

@@ -161,7 +161,7 @@ def check_threshold_flags(fn: Callable[..., Any]) -> None:
         )
     assert np.array_equal(flags, ref), (
         f"flagged {int(flags.sum())} test rows, expected {int(ref.sum())}: "
-        "flag test_scores > np.quantile(train_scores, 1 - contamination)."
+        "flag the test scores above the upper (1 - contamination) quantile of the TRAINING scores."
     )
     other = run(train, test, 0.2)
     if np.array_equal(other, flags):
@@ -240,7 +240,7 @@ def check_sample_near_encoding(fn: Callable[..., Any]) -> None:
         if np.allclose(out[0::2].mean(0), mu[0], atol=0.05):
             raise AssertionError(
                 "the draws are interleaved (row 0, row 1, row 0, ...): "
-                "put all draws of row 0 first (np.repeat(mu, n_per_row, axis=0))."
+                "put all draws of row 0 first, then those of row 1 (repeat each row, do not tile the block)."
             )
         if np.allclose(first.mean(0), 0, atol=0.05):
             raise AssertionError("the draws are centred on 0: centre them on mu (z = mu + ...).")

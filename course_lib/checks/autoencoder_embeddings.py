@@ -85,7 +85,7 @@ def check_train_step(fn: Callable[[nn.Module, torch.optim.Optimizer, torch.Tenso
             raise AssertionError("the loss is a sum: use the mean squared error, nn.functional.mse_loss(model(x), x).")
         raise AssertionError(
             f"the returned loss {out:.5f} is not the reconstruction error before the step ({ref_losses[0]:.5f}): "
-            "compute loss = mse_loss(model(x), x) first, then step, and return loss.item()."
+            "compute the loss first, then step, and return that loss as a number."
         )
     assert _same(_params(model), _params(ref_model)), (
         "after one step the weights differ from a plain zero_grad/backward/step update with the mean squared error."
@@ -191,7 +191,7 @@ def check_embed_in_order(fn: Callable[[nn.Module, np.ndarray, int], np.ndarray])
         ref = ref_model(torch.from_numpy(X)).numpy()
     out = call(fn, enc, X.copy(), 64, what="embed_in_order")
     if isinstance(out, torch.Tensor):
-        raise AssertionError("return a NumPy array: torch.cat(codes).cpu().numpy().")
+        raise AssertionError("return a NumPy array, not a tensor: the next cells use NumPy and scikit-learn.")
     assert isinstance(out, np.ndarray), f"return a NumPy array, got {type(out).__name__}."
     if out.shape in ((64, 2), (150 - 128, 2)):
         raise AssertionError(
@@ -225,11 +225,9 @@ def check_embed_in_order(fn: Callable[[nn.Module, np.ndarray, int], np.ndarray])
     except TypeError as exc:
         if "numpy" not in str(exc):
             raise
-        raise AssertionError(
-            f"bring the codes back to the CPU before converting: torch.cat(codes).cpu().numpy() ({exc})."
-        ) from None
+        raise AssertionError(f"bring the codes back to the CPU before converting them to NumPy ({exc}).") from None
     if isinstance(out_acc, torch.Tensor):
-        raise AssertionError("return a NumPy array on the CPU: torch.cat(codes).cpu().numpy().")
+        raise AssertionError("return a NumPy array on the CPU, not a tensor.")
     assert isinstance(out_acc, np.ndarray) and close(np.asarray(out_acc, dtype=np.float64), ref, rtol=1e-3, atol=1e-4), (
         f"with the encoder on the {acc.type} device the codes differ from those on the CPU."
     )

@@ -73,7 +73,7 @@ def check_rolling_volatility(fn: Callable[[pd.DataFrame, int], pd.DataFrame]) ->
         raise AssertionError("center=True uses future returns (look-ahead): the volatility on day t may only use days up to t.")
     shifted = r.shift(-(w - 1)).rolling(w).std()
     if np.allclose(out.fillna(0).to_numpy(), shifted.fillna(0).to_numpy()):
-        raise AssertionError("the window looks forward: use returns.rolling(window).std(), which ends on day t.")
+        raise AssertionError("the window looks forward: the window for day t must END on day t (a trailing window).")
     lagged = r.rolling(w).std().shift(1)
     if np.allclose(out.fillna(0).to_numpy(), lagged.fillna(0).to_numpy()):
         raise AssertionError(
@@ -86,7 +86,7 @@ def check_rolling_volatility(fn: Callable[[pd.DataFrame, int], pd.DataFrame]) ->
         raise AssertionError("this is annualised; return the daily volatility (multiply by sqrt(252) only when you report it).")
     assert out.iloc[: w - 1].isna().all().all(), f"the first {w - 1} dates have an incomplete window and must be NaN, not filled."
     assert np.allclose(out.iloc[w - 1 :].to_numpy(), ref.iloc[w - 1 :].to_numpy()), (
-        "the values differ from returns.rolling(window).std()."
+        "the values differ from the trailing sample standard deviation of the last `window` returns."
     )
     # No look-ahead: changing the future must not change the past.
     r2 = r.copy()

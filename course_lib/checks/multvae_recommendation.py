@@ -43,7 +43,10 @@ def check_multinomial_nll(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tenso
     if close(out, -(torch.softmax(logits, dim=1) * x).sum(1).numpy()) or close(
         out, (torch.softmax(logits, dim=1) * x).sum(1).numpy()
     ):
-        raise AssertionError("you used the probabilities, not their logarithm: use torch.log_softmax(logits, dim=1).")
+        raise AssertionError(
+            "you used the probabilities, not their logarithm: the likelihood needs log-probabilities "
+            "(computed stably in log space)."
+        )
     if close(out, -(logits * x).sum(1).numpy()):
         raise AssertionError("you used the raw logits: the log-probabilities are log_softmax(logits), which subtracts logsumexp.")
     if close(out * m, ref):
@@ -117,9 +120,7 @@ def check_ease_weights(fn: Callable[[Any, float], Any]) -> None:
         raise AssertionError("B has shape (n_users, n_users): the Gram matrix is X.T @ X (items x items), not X @ X.T.")
     assert out.shape == (7, 7), f"B must have shape (n_items, n_items)=(7, 7), got {out.shape}."
     if close(out, ref.T):
-        raise AssertionError(
-            "you divided each row by P_jj: divide each column j by P_jj, i.e. P / np.diag(P)[None, :] (or P / np.diag(P))."
-        )
+        raise AssertionError("you divided each row by P_jj: the closed form divides each COLUMN j by P_jj.")
     if close(out, -ref) or close(out, np.eye(7) + P / np.diag(P)[None, :]):
         raise AssertionError("sign error: B = I - P / diag(P), so off-diagonal weights are -P_ij / P_jj.")
     if close(out, P / np.diag(P)[None, :]) or close(out, -P / np.diag(P)[None, :]):
@@ -129,7 +130,7 @@ def check_ease_weights(fn: Callable[[Any, float], Any]) -> None:
         raise AssertionError("lambda is missing: P = inv(X.T @ X + lam * I).")
     P1 = np.linalg.inv(G + lam)
     if close(out, np.eye(7) - P1 / np.diag(P1)[None, :]):
-        raise AssertionError("lambda was added to every entry: add it to the diagonal only, X.T @ X + lam * np.eye(n_items).")
+        raise AssertionError("lambda was added to every entry of the Gram matrix: the ridge penalty goes on its diagonal only.")
     assert np.allclose(np.diag(out), 0, atol=1e-8), "the diagonal of B must be 0 (an item may not predict itself)."
     assert close(out, ref), "B does not match I - P / diag(P) with P = inv(X.T @ X + lam * I)."
     sparse = to_numpy(_call_ease(fn, sp.csr_matrix(X), lam), "ease_weights")
@@ -153,7 +154,7 @@ def check_mask_foldin(fn: Callable[[np.ndarray, Any], np.ndarray]) -> None:
     assert out.shape == scores.shape, f"return the scores' shape {scores.shape}, got {out.shape}."
     if np.isnan(out).any():
         raise AssertionError(
-            "your result holds NaN: inf * 0 gives NaN: set the entries, don't multiply (S[foldin != 0] = -np.inf)."
+            "your result holds NaN: inf * 0 gives NaN, so multiplying by a mask fails; assign the masked entries instead."
         )
     if np.isposinf(out[foldin == 1]).any():
         raise AssertionError("+inf ranks masked items FIRST: set the fold-in items to -np.inf.")

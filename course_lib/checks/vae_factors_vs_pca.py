@@ -59,14 +59,14 @@ def check_reparameterize(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor
     )
     if not z.requires_grad:
         raise AssertionError(
-            "no gradient reaches mu or logvar: draw eps = torch.randn_like(std) and return mu + std * eps "
-            "(torch.normal(mu, std) and .detach() cut the gradient)."
+            "no gradient reaches mu or logvar: sampling with torch.normal(mu, std) or detaching cuts the path; "
+            "draw the noise separately and build z from mu and the standard deviation with ordinary arithmetic."
         )
     z.sum().backward()
     if mu.grad is None or not mu.grad.abs().sum() > 0:
         raise AssertionError(
-            "no gradient reaches mu: draw eps = torch.randn_like(std) and return mu + std * eps "
-            "(torch.normal(mu, std) samples without a path for the gradient)."
+            "no gradient reaches mu: torch.normal(mu, std) samples without a path for the gradient; "
+            "draw standard-normal noise separately and shift and scale it by mu and the standard deviation."
         )
     assert torch.allclose(mu.grad, torch.ones_like(mu)), "dz/dmu should be 1: return mu + std * eps."
     assert logvar.grad is not None and logvar.grad.abs().sum() > 0, (
