@@ -134,6 +134,10 @@ def course(tmp_path_factory):
                 scores[student, a] = {
                     g.name: (g.score, g.max_score, g.needs_manual_grade) for g in nb.grades if g.cell_type == "code"
                 }
+    if os.environ.get("ROUNDTRIP_REPORT"):  # the scores as JSON, for a closing note
+        import json
+
+        Path(os.environ["ROUNDTRIP_REPORT"]).write_text(json.dumps({f"{s}/{a}": v for (s, a), v in scores.items()}, indent=1))
     yield root, scores
     shutil.rmtree(root, ignore_errors=True)
 
@@ -143,8 +147,8 @@ def test_release_has_no_solution_text_and_equals_exercises(course, chapter):
     root, _ = course
     release = nbformat.read(root / "release" / chapter / f"{chapter}.ipynb", as_version=4)
     source = nbformat.read(root / "source" / chapter / f"{chapter}.ipynb", as_version=4)
-    text = "\n".join(c.source for c in release.cells)
-    assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
+    assert not any(m in c.source for c in release.cells for m in ("BEGIN SOLUTION", "HIDDEN TESTS"))
+    text = "\n".join(c.source for c in release.cells if c.cell_type == "code")  # task text may quote the tutorial's code
     for cell in source.cells:
         for region in re.findall(rf"{re.escape(BEGIN)}\n(.*?)\n\s*{re.escape(END)}", cell.source, re.S):
             for line in region.split("\n"):
