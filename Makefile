@@ -71,12 +71,12 @@ NBGRADER := cd $(COURSE) && PATH="$(abspath $(BIN)):$$PATH" nbgrader
 
 release: $(STAMP)
 	$(BIN)/python -m course_lib.exercises --metadata
-	for a in $$($(BIN)/python -m course_lib.exercises --course $(COURSE)); do $(NBGRADER) generate_assignment $$a --force || exit 1; done
+	for a in $$($(BIN)/python -m course_lib.exercises --course $(COURSE)); do ($(NBGRADER) generate_assignment $$a --force) || exit 1; done
 
 autograde: $(STAMP)
 	for d in $(COURSE)/submitted/*/*/; do a=$$(basename $$d); s=$$(basename $$(dirname $$d)); \
-	  $(NBGRADER) autograde $$a --student $$s --force || exit 1; done
+	  ($(NBGRADER) autograde $$a --student $$s --force) || exit 1; done
 
 feedback: $(STAMP)
 	for d in $(COURSE)/autograded/*/*/; do a=$$(basename $$d); s=$$(basename $$(dirname $$d)); \
-	  $(NBGRADER) generate_feedback $$a --student $$s --force || exit 1; done
+	  ($(NBGRADER) generate_feedback $$a --student $$s --force) || exit 1; done
