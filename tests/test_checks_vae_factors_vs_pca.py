@@ -44,7 +44,7 @@ def test_beta_schedule_numpy_scalar_is_fine() -> None:
         (lambda e, b, w: b * min(1.0, e / w), "not a division by zero"),
         (lambda e, b, w: b * min(1.0, e / w) if w else 0.0, "no warm-up"),
         (lambda e, b, w: 0.5 * min(1.0, e / 10) if w else b, "do not hard-code"),
-        (lambda e, b, w: b * min(1.0, (e / w) ** 2) if w else b, "expected"),
+        (lambda e, b, w: b * min(1.0, (e / w) ** 2) if w else b, "not linear"),
         (lambda e, b, w: [beta_right(e, b, w)] * 2, "return one number"),
         (lambda e, b, w: torch.tensor(beta_right(e, b, w)), "return a Python float \\(float\\(...\\)\\), not a tensor"),
         (lambda e, b, w: b * torch.clamp(torch.tensor(e / w), max=1.0) if w else torch.tensor(b), "not a tensor"),

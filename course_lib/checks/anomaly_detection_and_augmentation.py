@@ -159,6 +159,11 @@ def check_threshold_flags(fn: Callable[..., Any]) -> None:
             "typical test scores (equal to the training median) were flagged: anomalies are the HIGH scores, "
             "above np.quantile(train_scores, 1 - contamination)."
         )
+    if np.array_equal(flags, test > train.max()) or np.array_equal(flags, test >= train.max()):
+        raise AssertionError(
+            "the threshold is the largest training score: with contamination c, a share c of the training days should "
+            "lie above the threshold, so it is the upper (1 - c) quantile, not the maximum."
+        )
     assert np.array_equal(flags, ref), (
         f"flagged {int(flags.sum())} test rows, expected {int(ref.sum())}: "
         "flag the test scores above the upper (1 - contamination) quantile of the TRAINING scores."

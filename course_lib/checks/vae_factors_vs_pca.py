@@ -179,6 +179,11 @@ def check_beta_schedule(fn: Callable[[int, float, int], float]) -> None:
         raise AssertionError(
             "off by one: beta should reach beta_max at epoch warmup_epochs, not warmup_epochs - 1; divide by warmup_epochs."
         )
+    elif np.isclose(got[0], 0) and np.isclose(got[warmup], beta_max) and not np.isclose(got[warmup // 2], ref[warmup // 2]):
+        raise AssertionError(
+            f"beta starts at 0 and reaches beta_max on time but the ramp is not linear (epoch {warmup // 2} gave "
+            f"{got[warmup // 2]:.3g}, expected {ref[warmup // 2]:.3g}): beta grows in proportion to the epoch."
+        )
     else:
         raise AssertionError(
             f"with beta_max={beta_max}, warmup_epochs={warmup} expected {np.round(ref[:12], 3).tolist()} for epochs 0..11, "
