@@ -9,7 +9,15 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from ._validation import InputTypeError, as_2d_float
 from .train import History
+
+__all__ = ["plot_training_curves", "plot_latent_scatter", "plot_correlation_heatmap"]
+
+
+def _check_length(values: Any, n: int, name: str) -> None:
+    if values is not None and len(values) != n:
+        raise ValueError(f"{name} has {len(values)} entries but Z has {n} rows: give one per row of Z.")
 
 
 def plot_training_curves(history: History, ax: Axes | None = None, *, title: str = "Training curves", parts: bool = True) -> Axes:
@@ -20,6 +28,10 @@ def plot_training_curves(history: History, ax: Axes | None = None, *, title: str
     history : History
         From :func:`course_lib.train.fit` (or an estimator's ``history_``).
     """
+    if not isinstance(history, History):
+        raise InputTypeError(f"history must be a History (from fit, or an estimator's history_), got {type(history).__name__}.")
+    if len(history) == 0:
+        raise ValueError("history is empty: train for at least one epoch before plotting.")
     ax = ax or plt.subplots(figsize=(7, 4))[1]
     epochs = np.arange(1, len(history) + 1)
     has_kl = any(v != 0 for v in history.train_kl)
@@ -58,9 +70,11 @@ def plot_latent_scatter(
     annotate : sequence of str, optional
         Text placed next to each point (for example tickers).
     """
-    Z = np.asarray(Z, dtype=float)
-    if Z.ndim != 2 or Z.shape[1] < 2:
-        raise ValueError(f"Z must have shape (n, d) with d >= 2, got {Z.shape}.")
+    Z = as_2d_float(Z, "Z", dtype=np.float64)
+    if Z.shape[1] < 2:
+        raise ValueError(f"Z must have shape (n, d) with d >= 2, got {Z.shape}; a 1-D code needs another plot (a histogram).")
+    _check_length(labels, len(Z), "labels")
+    _check_length(annotate, len(Z), "annotate")
     xlabel, ylabel = "dimension 1", "dimension 2"
     if Z.shape[1] > 2:
         from sklearn.decomposition import PCA
@@ -93,10 +107,16 @@ def plot_correlation_heatmap(
     Parameters
     ----------
     corr : pandas.DataFrame or array-like, shape (n, n)
+        Correlations: finite, in [-1, 1] (a covariance matrix is refused; convert it with ``df.corr()``).
     """
-    C = corr.to_numpy() if isinstance(corr, pd.DataFrame) else np.asarray(corr, dtype=float)
-    if C.ndim != 2 or C.shape[0] != C.shape[1]:
+    C = as_2d_float(corr, "corr", dtype=np.float64)
+    if C.shape[0] != C.shape[1]:
         raise ValueError(f"corr must be square, got shape {C.shape}.")
+    if np.abs(C).max() > 1 + 1e-6:
+        raise ValueError(
+            f"corr has values up to {np.abs(C).max():.3g} in absolute value, outside [-1, 1]: it looks like a covariance; "
+            "pass a correlation matrix (df.corr() or np.corrcoef)."
+        )
     ax = ax or plt.subplots(figsize=(6, 5))[1]
     im = ax.imshow(C, cmap="RdBu_r", vmin=-1, vmax=1)
     ax.figure.colorbar(im, ax=ax, label="correlation")

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from .._runtime import isolated_rng
 from ..losses import linear_anneal
 from ..metrics import factor_recovery_r2
 from ._common import Hint, call, close, register_hints, to_numpy
@@ -20,6 +21,7 @@ from ._common import Hint, call, close, register_hints, to_numpy
 __all__ = ["check_reparameterize", "check_kl_normal", "check_beta_schedule", "check_recovery_r2"]
 
 
+@isolated_rng()  # seeds inside, leaves the learner's random state as it was
 def check_reparameterize(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
     """Check ``fn(mu, logvar) -> z`` draws z ~ N(mu, exp(logvar)) with gradients flowing to both inputs."""
     torch.manual_seed(0)
