@@ -26,7 +26,7 @@ Data
     splits, scaling), ``data.holdings`` (generated fund holdings) and
     ``data.movielens`` (MovieLens-100k from a local file).
 Chapters
-    ``portfolio`` (Chapter 1), ``factors`` (Chapter 2), ``recommend`` and
+    ``portfolio`` (Chapter 1), ``factors`` and ``risk`` (Chapter 2), ``recommend`` and
     ``recsplit`` (Chapter 3), ``anomalies`` (Chapter 4).
 Exercises
     ``checks`` (one checker module per chapter) and ``exercises`` (builds
