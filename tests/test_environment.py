@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _pyproject_pins() -> dict[str, str]:
     d = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    deps = d["project"]["dependencies"] + d["project"]["optional-dependencies"]["dev"]
+    deps = d["project"]["dependencies"] + [dep for extra in d["project"]["optional-dependencies"].values() for dep in extra]
     pins = {}
     for dep in deps:
         m = re.fullmatch(r"([A-Za-z0-9_.\-]+)==([\w.]+)", dep)
