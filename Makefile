@@ -6,6 +6,7 @@
 #   make seeds      re-run every notebook under 20 other SEEDs; report in benchmarks/results/seed_sweep.md
 #   make bench      benchmarks (not part of make test)
 #   make site       build the course website (site/_build/html) from the stored notebooks; make site-serve
+#   make release / autograde / feedback   the nbgrader classroom cycle (README: For instructors)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -18,11 +19,11 @@ NOTEBOOKS := $(wildcard notebooks/*.ipynb) $(wildcard solutions/*.ipynb)
 # JupyterLab refuses to run as root (containers) unless told; extra flags via LAB_FLAGS=...
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-.PHONY: lab test lint unit notebooks exercises outputs seeds bench clean site site-serve
+.PHONY: lab test lint unit notebooks exercises outputs seeds bench clean site site-serve release autograde feedback
 
 $(STAMP): pyproject.toml requirements-lock.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -c requirements-lock.txt -e ".[dev,docs]"
+	$(BIN)/python -m pip install --quiet -c requirements-lock.txt -e ".[dev,docs,instructor]"
 	# MovieLens-100k for Chapter 3 ships inside the RecBole wheel; only the data file is used.
 	$(BIN)/python -m pip install --quiet --no-deps recbole==1.2.1
 	touch $(STAMP)
@@ -77,3 +78,19 @@ site-serve: site
 
 clean:
 	rm -rf $(VENV) .pytest_cache site/_build
+
+# Classroom (nbgrader, from the `instructor` extra): a course directory in $(COURSE), one assignment per chapter.
+COURSE ?= classroom
+NBGRADER := cd $(COURSE) && PATH="$(abspath $(BIN)):$$PATH" nbgrader
+
+release: $(STAMP)
+	$(BIN)/python -m course_lib.exercises --metadata
+	for a in $$($(BIN)/python -m course_lib.exercises --course $(COURSE)); do ($(NBGRADER) generate_assignment $$a --force) || exit 1; done
+
+autograde: $(STAMP)
+	for d in $(COURSE)/submitted/*/*/; do a=$$(basename $$d); s=$$(basename $$(dirname $$d)); \
+	  ($(NBGRADER) autograde $$a --student $$s --force) || exit 1; done
+
+feedback: $(STAMP)
+	for d in $(COURSE)/autograded/*/*/; do a=$$(basename $$d); s=$$(basename $$(dirname $$d)); \
+	  ($(NBGRADER) generate_feedback $$a --student $$s --force) || exit 1; done

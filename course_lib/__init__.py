@@ -23,11 +23,11 @@ Core
 Data
     ``data`` with ``data.market`` (a synthetic factor market), ``data.prices``
     (shipped S&P 500 prices), ``data.features`` (look-ahead-free features,
-    splits, scaling), ``data.holdings`` (generated fund holdings) and
+    splits, scaling), ``data.pairs_market`` (planted cointegrated pairs), ``data.holdings`` (generated fund holdings) and
     ``data.movielens`` (MovieLens-100k from a local file).
 Chapters
-    ``portfolio`` (Chapter 1), ``factors`` and ``risk`` (Chapter 2), ``recommend`` and
-    ``recsplit`` (Chapter 3), ``anomalies`` (Chapter 4).
+    ``portfolio`` and ``pairs`` (Chapter 1), ``factors`` and ``risk`` (Chapter 2), ``recommend``
+    and ``recsplit`` (Chapter 3), ``anomalies`` (Chapter 4).
 Exercises
     ``checks`` (one checker module per chapter) and ``exercises`` (builds
     ``exercises/`` from ``solutions/``).

@@ -54,6 +54,14 @@ __all__ = [
     "mean_pick_correlation",
     "pair_report",
     "diversification_report",
+    "scale_loadings",
+    "transform_latents",
+    "embedding_distances",
+    "hrp_weights",
+    "inverse_volatility_weights",
+    "max_drawdown",
+    "portfolio_report",
+    "volatility_difference",
 ]
 
 TRADING_DAYS = 252
@@ -124,14 +132,16 @@ def _as_decoder(model: Any) -> tuple[_BareDecoder, int]:
     return _BareDecoder(net), int(getattr(net, "input_dim", getattr(model, "n_features_in_", -1)))
 
 
-def decoder_loadings(model: Any, X: Any, *, scale: bool = True, eps: float = 1e-3) -> np.ndarray:
+def decoder_loadings(model: Any, X: Any, *, scale: bool | str = True, eps: float = 1e-3) -> np.ndarray:
     r"""Stock embeddings read off a day-level autoencoder: the average decoder Jacobian.
 
     .. math:: L_{ij} = \operatorname{sd}(z_j)\; \frac{1}{T}\sum_{t=1}^{T} \frac{\partial \hat x_{t,i}}{\partial z_{t,j}}
 
     The Jacobian average is :func:`course_lib.factors.average_loadings`
     (central finite differences, here on a float64 copy of the decoder); this
-    function encodes the days and scales by the spread of each latent.
+    function encodes the days and scales by the spread of each latent
+    (``scale=True`` or ``"sd"``) or by the square root of the latent covariance
+    (``scale="cov"``, the basis-invariant embedding of :func:`scale_loadings`).
 
     Parameters
     ----------
@@ -140,9 +150,12 @@ def decoder_loadings(model: Any, X: Any, *, scale: bool = True, eps: float = 1e-
         ``.encode`` and ``.decoder`` works.
     X : array-like, shape (n_days, n_stocks)
         The days at which to average the sensitivity (the training days).
-    scale : bool, default True
-        Multiply by the standard deviation of each latent over ``X`` so the
-        result does not depend on the arbitrary scale of each latent.
+    scale : bool or {"sd", "cov"}, default True
+        ``True``/``"sd"``: multiply by the standard deviation of each latent
+        over ``X`` (removes the arbitrary scale of each latent, not their
+        correlation or mixing); ``"cov"``: multiply by the symmetric square
+        root of the latent covariance (invariant to any invertible linear map
+        of the latents); ``False``: the raw average Jacobian.
     eps : float, default 1e-3
         Finite-difference step in latent units, passed to ``average_loadings``.
 
@@ -156,11 +169,114 @@ def decoder_loadings(model: Any, X: Any, *, scale: bool = True, eps: float = 1e-
     X = as_2d_float(X, "X", min_rows=2)
     if in_dim > 0 and X.shape[1] != in_dim:
         raise ValueError(f"X has {X.shape[1]} columns but the model was built for {in_dim} stocks.")
+    if scale not in (True, False, "sd", "cov"):
+        raise ValueError(f"scale must be True, False, 'sd' or 'cov', got {scale!r}.")
     z = dec.transform(X)
     L = average_loadings(dec, z, eps=eps)
-    if scale:
-        L = L * z.std(axis=0)
-    return L
+    if scale is False:
+        return L
+    return scale_loadings(L, z, how="cov" if scale == "cov" else "sd")
+
+
+def _sqrtm_psd(C: np.ndarray) -> np.ndarray:
+    w, V = np.linalg.eigh((C + C.T) / 2)
+    return (V * np.sqrt(np.clip(w, 0, None))) @ V.T
+
+
+def scale_loadings(J: Any, Z: Any, *, how: str = "cov") -> np.ndarray:
+    r"""Scale an average decoder Jacobian by the spread of the latents.
+
+    ``how="cov"`` returns :math:`L = \bar J\, \Sigma_z^{1/2}` (symmetric square
+    root of the latent covariance over the days ``Z``). Then
+    :math:`L L^\top = \bar J \Sigma_z \bar J^\top`, so the squared distance
+    between two stocks' rows, :math:`(\bar J_a - \bar J_b)\Sigma_z(\bar J_a - \bar J_b)^\top`,
+    is the variance of the systematic part of :math:`r_a - r_b` to first
+    order. Latents are defined only up to an invertible map :math:`z' = Az`
+    (the Jacobian becomes :math:`\bar J A^{-1}`, the covariance
+    :math:`A\Sigma_z A^\top`): the Gram matrix and every distance are unchanged,
+    the rows only turn by an orthogonal matrix. Whitening the latents
+    (:math:`z_w = \Sigma_z^{-1/2} z`) gives the same :math:`L`.
+    ``how="sd"`` multiplies column :math:`j` by :math:`\operatorname{sd}(z_j)`:
+    invariant to rescaling each latent, not to mixing them.
+
+    Parameters
+    ----------
+    J : array-like, shape (n_stocks, k)
+        Average decoder Jacobian (``decoder_loadings(..., scale=False)``).
+    Z : array-like, shape (n_days, k), n_days >= 2
+        Latent codes of the days the Jacobian was averaged over.
+    how : {"cov", "sd"}, default "cov"
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n_stocks, k).
+    """
+    as_2d_float(J, "J")
+    as_2d_float(Z, "Z", min_rows=2)
+    J, Z = np.asarray(J, dtype=np.float64), np.asarray(Z, dtype=np.float64)
+    if Z.shape[1] != J.shape[1]:
+        raise ValueError(f"J has {J.shape[1]} latent columns but Z has {Z.shape[1]}: pass the codes of the same model.")
+    if how == "sd":
+        return J * Z.std(axis=0)
+    if how == "cov":
+        return J @ _sqrtm_psd(np.cov(Z, rowvar=False, bias=True).reshape(Z.shape[1], Z.shape[1]))
+    raise ValueError(f"how must be 'cov' or 'sd', got {how!r}.")
+
+
+class _LatentMapped(torch.nn.Module):
+    """The same network with latents z' = A z: encode then A, decode after A^{-1}."""
+
+    def __init__(self, net: torch.nn.Module, A: np.ndarray) -> None:
+        super().__init__()
+        self.net = net
+        k = A.shape[0]
+        self.register_buffer("A", torch.as_tensor(A, dtype=torch.float32))
+        unmap = torch.nn.Linear(k, k, bias=False)
+        with torch.no_grad():
+            unmap.weight.copy_(torch.as_tensor(np.linalg.inv(A), dtype=torch.float32))
+        unmap.weight.requires_grad_(False)
+        unmap.to(next(net.parameters()).device)
+        self.decoder = torch.nn.Sequential(unmap, net.decoder)
+        self.latent_dim = k
+        if hasattr(net, "input_dim"):
+            self.input_dim = net.input_dim
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net.encode(x) @ self.A.to(x.device).T
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encode(x))
+
+
+def transform_latents(model: Any, A: Any) -> torch.nn.Module:
+    """The same autoencoder in another latent basis: codes ``z' = A z``, decoder ``d(A^{-1} z')``.
+
+    Reconstructions are unchanged; only the (arbitrary) coordinates of the
+    latents move. Use it to check that an embedding does not depend on them.
+
+    Parameters
+    ----------
+    model : AutoencoderEmbedder or Autoencoder
+        Fitted; any torch module with ``.encode`` and ``.decoder``.
+    A : array-like, shape (k, k)
+        Invertible (condition number below 1e6), k = latent dimension.
+
+    Returns
+    -------
+    torch.nn.Module
+        With ``.encode`` and ``.decoder``, accepted by :func:`decoder_loadings`.
+    """
+    dec, _ = _as_decoder(model)
+    A = np.asarray(A, dtype=np.float64)
+    if A.ndim != 2 or A.shape[0] != A.shape[1] or not np.isfinite(A).all():
+        raise ValueError(f"A must be a finite square (k, k) matrix, got shape {A.shape}.")
+    k = getattr(dec.net, "latent_dim", A.shape[0])
+    if A.shape[0] != k:
+        raise ValueError(f"A has shape {A.shape} but the model has {k} latents: pass a ({k}, {k}) matrix.")
+    if np.linalg.cond(A) > 1e6:
+        raise ValueError("A is singular or nearly so (condition number > 1e6): the map must be invertible.")
+    return _LatentMapped(dec.net, A)
 
 
 def kmeans_labels(Z: Any, k: int, *, seed: int = 0, n_init: int = 50) -> np.ndarray:
@@ -555,3 +671,205 @@ def diversification_report(labels: Any, returns_test: pd.DataFrame, *, n_draws: 
             for name, p in picks.items()
         }
     ).T
+
+
+# Basis-invariant distances and hierarchical risk parity ------------------------------------------
+def embedding_distances(Z: Any) -> np.ndarray:
+    """Euclidean distances between the rows of ``Z``, shape (n, n)."""
+    Z = as_2d_float(Z, "Z", min_rows=2).astype(np.float64)
+    sq = (Z**2).sum(1)
+    return np.sqrt(np.clip(sq[:, None] + sq[None, :] - 2 * Z @ Z.T, 0, None)) * (1 - np.eye(len(Z)))
+
+
+def _check_cov(cov: Any) -> pd.DataFrame:
+    if not isinstance(cov, pd.DataFrame):
+        raise ValueError("cov must be a pandas DataFrame (tickers x tickers), e.g. returns_train.cov().")
+    C = cov.to_numpy(dtype=np.float64)
+    if C.shape[0] != C.shape[1] or C.shape[0] < 2 or list(cov.index) != list(cov.columns):
+        raise ValueError(f"cov must be square with the same tickers as index and columns, got shape {C.shape}.")
+    if not np.isfinite(C).all():
+        raise ValueError("cov holds NaN or infinite values: estimate it on a window without gaps (returns.dropna()).")
+    if (np.diag(C) <= 0).any():
+        raise ValueError("cov has a zero or negative variance on its diagonal: drop constant stocks.")
+    return cov
+
+
+def hrp_weights(cov: pd.DataFrame, *, distance: Any = None, method: str = "single") -> pd.Series:
+    r"""Hierarchical risk parity weights (López de Prado 2016).
+
+    1. **Tree**: hierarchical clustering (``method`` linkage) of the stocks on
+       ``distance``; by default the correlation distance
+       :math:`\sqrt{(1-\rho_{ij})/2}` of ``cov``. Pass an embedding's
+       :func:`embedding_distances` to build the tree from the embedding instead.
+    2. **Quasi-diagonalisation**: order the stocks by the tree's leaves, so
+       similar stocks sit next to each other.
+    3. **Recursive bisection**: split the ordered list in halves; each half's
+       variance is that of its inverse-variance portfolio,
+       :math:`V = w^\top \Sigma w` with :math:`w \propto 1/\operatorname{diag}\Sigma`;
+       the halves share the weight in proportion :math:`1 - V_1/(V_1+V_2)` and
+       :math:`1 - V_2/(V_1+V_2)`; repeat inside each half.
+
+    No matrix is inverted, so HRP stays stable where minimum variance breaks.
+
+    Parameters
+    ----------
+    cov : pandas.DataFrame
+        Shape (n_stocks, n_stocks): covariance of the *training* returns.
+    distance : array-like, shape (n_stocks, n_stocks), optional
+        Symmetric distances with a zero diagonal, in the order of ``cov``.
+    method : str, default "single"
+        Linkage of ``scipy.cluster.hierarchy.linkage`` ("single" as in the paper).
+
+    Returns
+    -------
+    pandas.Series
+        Weights (index = tickers), positive, summing to 1.
+    """
+    from scipy.cluster.hierarchy import leaves_list, linkage
+    from scipy.spatial.distance import squareform
+
+    cov = _check_cov(cov)
+    C = cov.to_numpy(dtype=np.float64)
+    n = len(C)
+    if distance is None:
+        sd = np.sqrt(np.diag(C))
+        D = np.sqrt(np.clip((1 - C / np.outer(sd, sd)) / 2, 0, None))
+    else:
+        D = as_2d_float(distance, "distance", min_rows=2).astype(np.float64)
+        if D.shape != (n, n):
+            raise ValueError(f"distance has shape {D.shape} but cov has {n} stocks: pass an ({n}, {n}) matrix.")
+        if not np.allclose(D, D.T, atol=1e-6) or (D < 0).any():
+            raise ValueError("distance must be symmetric and non-negative (e.g. embedding_distances(Z)).")
+    D = (D + D.T) / 2
+    np.fill_diagonal(D, 0.0)
+    order = leaves_list(linkage(squareform(D, checks=False), method=method))
+    w = np.ones(n)
+    ivar = 1.0 / np.diag(C)
+    stack = [order]
+    while stack:
+        items = stack.pop()
+        if len(items) < 2:
+            continue
+        half = len(items) // 2
+        left, right = items[:half], items[half:]
+        v = []
+        for part in (left, right):
+            wp = ivar[part] / ivar[part].sum()
+            v.append(wp @ C[np.ix_(part, part)] @ wp)
+        a = 1 - v[0] / (v[0] + v[1])
+        w[left] *= a
+        w[right] *= 1 - a
+        stack += [left, right]
+    return pd.Series(w / w.sum(), index=cov.index, name="HRP")
+
+
+def inverse_volatility_weights(returns: pd.DataFrame) -> pd.Series:
+    """Weights proportional to 1 / volatility over ``returns`` (the training window), summing to 1."""
+    check_frame(returns, "returns")
+    if len(returns) < 2:
+        raise ValueError("returns needs at least 2 days to estimate a volatility.")
+    sd = returns.std()
+    if (sd == 0).any():
+        raise ValueError(f"stocks {list(sd.index[sd == 0])[:5]} have constant returns: drop them.")
+    return (1 / sd / (1 / sd).sum()).rename("inverse vol")
+
+
+def max_drawdown(daily_returns: Any) -> float:
+    """Largest peak-to-trough fall of the wealth curve, as a positive fraction.
+
+    Parameters
+    ----------
+    daily_returns : array-like, shape (n_days,)
+        Daily log returns of a portfolio (wealth = exp(cumulative sum)).
+    """
+    r = np.asarray(daily_returns, dtype=np.float64).ravel()
+    if r.size == 0 or not np.isfinite(r).all():
+        raise ValueError("daily_returns must be a non-empty series of finite returns.")
+    log_wealth = np.concatenate([[0.0], np.cumsum(r)])
+    return float(1 - np.exp((log_wealth - np.maximum.accumulate(log_wealth)).min()))
+
+
+def portfolio_report(weights: Mapping[str, pd.Series], returns_test: pd.DataFrame) -> pd.DataFrame:
+    """Test-period volatility, maximum drawdown and return of fixed-weight portfolios.
+
+    Parameters
+    ----------
+    weights : mapping name -> pandas.Series
+        Weights indexed by ticker (the columns of ``returns_test``), fixed over
+        the test period (rebalanced daily to these weights).
+    returns_test : pandas.DataFrame
+        Shape (n_days, n_stocks): daily log returns of the *test* period.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per portfolio: ``ann. vol``, ``max drawdown``, ``ann. return``
+        and ``largest weight``.
+    """
+    check_frame(returns_test, "returns_test")
+    if not weights:
+        raise ValueError("weights is empty: pass e.g. {'equal weight': w}.")
+    rows = {}
+    for name, w in weights.items():
+        if not isinstance(w, pd.Series) or set(w.index) != set(returns_test.columns):
+            raise ValueError(f"weights[{name!r}] must be a Series indexed by exactly the tickers of returns_test.")
+        if not np.isfinite(w.to_numpy(dtype=float)).all():
+            raise ValueError(f"weights[{name!r}] holds NaN or infinite values.")
+        r = returns_test.to_numpy() @ w.reindex(returns_test.columns).to_numpy(dtype=float)
+        rows[name] = {
+            "ann. vol": r.std(ddof=1) * np.sqrt(TRADING_DAYS),
+            "max drawdown": max_drawdown(r),
+            "ann. return": r.mean() * TRADING_DAYS,
+            "largest weight": float(w.max()),
+        }
+    return pd.DataFrame(rows).T
+
+
+def volatility_difference(
+    returns_test: pd.DataFrame, w_a: pd.Series, w_b: pd.Series, *, block: int = 21, n_boot: int = 2000, seed: int = 0
+) -> tuple[float, float, float]:
+    """Test-period annualised volatility of portfolio ``a`` minus that of ``b``, with a 95% block-bootstrap interval.
+
+    Days are resampled in blocks of ``block`` consecutive days, the same
+    blocks for both portfolios (a paired comparison that keeps volatility
+    clustering inside blocks).
+
+    Parameters
+    ----------
+    returns_test : pandas.DataFrame
+        Shape (n_days, n_stocks): test-period daily returns, n_days >= 4 * block.
+    w_a, w_b : pandas.Series
+        Weights indexed by the tickers of ``returns_test``.
+    block : int, default 21
+    n_boot : int, default 2000
+    seed : int, default 0
+
+    Returns
+    -------
+    (float, float, float)
+        Difference, lower and upper 95% bound (negative = ``a`` less volatile).
+    """
+    check_frame(returns_test, "returns_test")
+    for nm, w in (("w_a", w_a), ("w_b", w_b)):
+        if not isinstance(w, pd.Series) or set(w.index) != set(returns_test.columns):
+            raise ValueError(f"{nm} must be a Series indexed by exactly the tickers of returns_test.")
+    n = len(returns_test)
+    if not isinstance(block, (int, np.integer)) or block < 1 or n // block < 4:
+        raise ValueError(f"need block >= 1 and at least 4 blocks: {n} days, block={block!r}.")
+    n_boot = _check_n_draws(n_boot)
+    R = returns_test.to_numpy(dtype=np.float64)
+    ra = R @ w_a.reindex(returns_test.columns).to_numpy(dtype=float)
+    rb = R @ w_b.reindex(returns_test.columns).to_numpy(dtype=float)
+    diff = (ra.std(ddof=1) - rb.std(ddof=1)) * np.sqrt(TRADING_DAYS)
+    rng = np.random.default_rng(seed)
+    x = np.column_stack([ra, rb])
+    c1 = np.vstack([np.zeros((1, 2)), np.cumsum(x, axis=0)])
+    c2 = np.vstack([np.zeros((1, 2)), np.cumsum(x**2, axis=0)])
+    b1, b2 = c1[block:] - c1[:-block], c2[block:] - c2[:-block]  # sums over every block of consecutive days
+    starts = rng.integers(0, n - block + 1, (n_boot, n // block))
+    m = (n // block) * block
+    s1, s2 = b1[starts].sum(1), b2[starts].sum(1)
+    sd = np.sqrt(np.clip((s2 - s1**2 / m) / (m - 1), 0, None))
+    boot = (sd[:, 0] - sd[:, 1]) * np.sqrt(TRADING_DAYS)
+    lo, hi = np.quantile(boot, [0.025, 0.975])
+    return float(diff), float(lo), float(hi)

@@ -57,6 +57,9 @@ __all__ = [
     "latent_neighbour_scores",
     "cold_start_scores",
     "profile_nll",
+    "outrank_probability",
+    "topk_probability",
+    "popularity_outlyingness",
 ]
 
 
@@ -208,23 +211,29 @@ class _ValidationTracker:
     epoch and after the last one, and keeps the weights of the best.
     """
 
-    def __init__(self, foldin: sp.csr_matrix, heldout: sp.csr_matrix, k: int, every: int, epochs: int) -> None:
+    def __init__(
+        self, foldin: sp.csr_matrix, heldout: sp.csr_matrix, k: int, every: int, epochs: int, patience: int | None = None
+    ) -> None:
         self.foldin, self.heldout, self.k, self.every, self.n_epochs = foldin, heldout, k, every, epochs
+        self.patience, self.bad = patience, 0
         self.epochs: list[int] = []
         self.ndcg: list[float] = []
         self.best, self.best_epoch, self.best_state = -np.inf, 0, None
 
-    def __call__(self, epoch: int, model: RecAutoencoder, history: History) -> None:
+    def __call__(self, epoch: int, model: RecAutoencoder, history: History) -> bool:
         done = epoch + 1  # completed epochs
         if done % self.every and done != self.n_epochs:
-            return
+            return False
         s = mask_foldin(predict_scores(model, self.foldin), self.foldin)
         v = float(ndcg_at_k(s, self.heldout, self.k).mean())
         self.epochs.append(done)
         self.ndcg.append(v)
         if v > self.best:
-            self.best, self.best_epoch = v, done
+            self.best, self.best_epoch, self.bad = v, done, 0
             self.best_state = copy.deepcopy(model.state_dict())
+        else:
+            self.bad += 1
+        return self.patience is not None and self.bad >= self.patience  # True stops fit (early stopping)
 
 
 @dataclass
@@ -260,6 +269,7 @@ def train_recommender(
     lr: float = 1e-3,
     k: int = 100,
     eval_every: int = 5,
+    patience: int | None = None,
     seed: int | None = None,
     device: torch.device | str | None = None,
 ) -> TrainResult:
@@ -279,6 +289,9 @@ def train_recommender(
         (default: 80 % of ``epochs``), an epoch-based version of the paper's update-based schedule.
         Ignored for the DAE (no KL term).
     likelihood, neg_weight : see :func:`recommender_loss`.
+    patience : int, optional
+        Early stopping (needs ``val``): stop after this many validation evaluations (every ``eval_every``
+        epochs) without a better NDCG@k; the best weights are restored either way.
 
     Returns
     -------
@@ -291,6 +304,8 @@ def train_recommender(
         raise ValueError(f"beta_cap must be >= 0, got {beta_cap}.")
     if eval_every < 1:
         raise ValueError(f"eval_every must be >= 1, got {eval_every}.")
+    if patience is not None and (patience < 1 or val is None):
+        raise ValueError(f"patience must be >= 1 and needs val=(foldin, heldout) to monitor; got patience={patience}.")
     anneal = max(1, int(0.8 * epochs)) if anneal_epochs is None else anneal_epochs
     schedule = linear_anneal(beta_cap if model.variational else 0.0, anneal)
     tracker = None
@@ -298,7 +313,7 @@ def train_recommender(
         foldin, heldout = _as_sparse(val[0], "val foldin"), _as_sparse(val[1], "val heldout")
         if foldin.shape != heldout.shape or foldin.shape[1] != model.n_items:
             raise ValueError(f"val foldin {foldin.shape} and heldout {heldout.shape} must both be (n_val, {model.n_items}).")
-        tracker = _ValidationTracker(foldin, heldout, k, eval_every, epochs)
+        tracker = _ValidationTracker(foldin, heldout, k, eval_every, epochs, patience)
     hist = fit(
         model,
         X_train,
@@ -519,3 +534,105 @@ def profile_nll(model: RecAutoencoder, X: Any) -> np.ndarray:
         raise ValueError(f"{int((n == 0).sum())} profile(s) are empty; drop them before scoring.")
     logits = torch.from_numpy(predict_scores(model, X)).float()
     return multinomial_nll(logits, torch.from_numpy(X.toarray())).numpy().astype(np.float64) / n
+
+
+def _draws_array(draws: Any) -> np.ndarray:
+    D = np.asarray(draws, dtype=np.float64)
+    if D.ndim not in (2, 3) or D.shape[0] < 1 or D.shape[-1] < 1:
+        raise ValueError(f"draws must have shape (n_draws, n_items) or (n_draws, n_users, n_items), got {D.shape}.")
+    if np.isnan(D).any():
+        raise ValueError("draws hold NaN; fix the model output (posterior_scores) before ranking.")
+    return D
+
+
+def outrank_probability(draws: Any, items: Any) -> np.ndarray:
+    r"""Share of posterior draws in which item ``items[a]`` outranks item ``items[b]``, for one user.
+
+    All items of one draw are decoded from the same latent sample :math:`z^{(s)}`, so their scores move
+    together: two items whose marginal intervals overlap can still keep their order in almost every draw.
+    This matrix measures the order directly: :math:`P_{ab} = \frac1S \sum_s \mathbb 1[\pi_a(z^{(s)}) > \pi_b(z^{(s)})]`
+    (ties count one half).
+
+    Parameters
+    ----------
+    draws : array-like, shape (n_draws, n_items)
+        Item scores of one user in each posterior draw (e.g. ``posterior_scores(model, X)[:, u]``).
+    items : array-like of int, shape (k,)
+        The items to compare (e.g. the user's top 10), distinct.
+
+    Returns
+    -------
+    numpy.ndarray, shape (k, k)
+        ``P[a, b] + P[b, a] = 1`` off the diagonal; the diagonal is NaN.
+    """
+    D = _draws_array(draws)
+    if D.ndim != 2:
+        raise ValueError(f"draws must be (n_draws, n_items) for one user, got {D.shape}; pass draws[:, u] for user u.")
+    idx = np.asarray(items)
+    if idx.ndim != 1 or len(idx) < 2 or not np.issubdtype(idx.dtype, np.integer):
+        raise ValueError(f"items must be a 1-D array of at least 2 integer item indices, got {idx!r}.")
+    if idx.min() < 0 or idx.max() >= D.shape[1] or len(np.unique(idx)) != len(idx):
+        raise ValueError(f"items must be distinct indices in [0, {D.shape[1]}).")
+    V = D[:, idx]  # (S, k)
+    P = (V[:, :, None] > V[:, None, :]).mean(0) + 0.5 * (V[:, :, None] == V[:, None, :]).mean(0)
+    np.fill_diagonal(P, np.nan)
+    return P
+
+
+def topk_probability(draws: Any, k: int, *, exclude: Any = None) -> np.ndarray:
+    """Each item's probability of being in the top ``k``: the share of posterior draws whose top k contains it.
+
+    Parameters
+    ----------
+    draws : array-like, shape (n_draws, n_items) or (n_draws, n_users, n_items)
+        Item scores per posterior draw (:func:`posterior_scores`).
+    k : int
+        List length, 1 <= k < n_items.
+    exclude : array-like or sparse, shape (n_items,) or (n_users, n_items), optional
+        Nonzero for items that may not be recommended (the fold-in items): they get probability 0.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_items,) or (n_users, n_items)
+        Values in [0, 1]; each row sums to ``k`` (when at least k items are allowed).
+    """
+    D = _draws_array(draws)
+    n_items = D.shape[-1]
+    if not 1 <= k < n_items:
+        raise ValueError(f"k must lie in [1, {n_items}), got {k}.")
+    if exclude is not None:
+        E = exclude.toarray() if sp.issparse(exclude) else np.asarray(exclude)
+        if E.shape != D.shape[1:]:
+            raise ValueError(f"exclude {E.shape} must match one draw, {D.shape[1:]} (users x items).")
+        D = np.where(E[None] != 0, -np.inf, D)
+        if ((E != 0).sum(axis=-1) > n_items - k).any():
+            raise ValueError(f"some user has fewer than k={k} items left after exclude; lower k.")
+    top = np.argpartition(-D, k - 1, axis=-1)[..., :k]  # (S, [n_users,] k)
+    hit = np.zeros(D.shape, dtype=np.float32)
+    np.put_along_axis(hit, top, 1.0, axis=-1)
+    return hit.mean(axis=0).astype(np.float64)
+
+
+def popularity_outlyingness(X_train: Any, profiles: Any) -> np.ndarray:
+    """How unusual a profile's items are by popularity alone: mean of -log(share of training users holding each item).
+
+    A simple baseline for flagging unusual profiles: a profile of niche items scores high.
+
+    Parameters
+    ----------
+    X_train : array-like or sparse, shape (n_train, n_items)
+    profiles : array-like or sparse, shape (n_profiles, n_items)
+        Each profile must hold at least one item.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_profiles,)
+    """
+    Xt, Pr = _as_sparse(X_train, "X_train"), _as_sparse(profiles, "profiles")
+    if Xt.shape[1] != Pr.shape[1]:
+        raise ValueError(f"X_train {Xt.shape} and profiles {Pr.shape} must have the same items (columns).")
+    n = np.asarray((Pr != 0).sum(axis=1)).ravel()
+    if (n == 0).any():
+        raise ValueError(f"{int((n == 0).sum())} profile(s) are empty; drop them before scoring.")
+    share = (np.asarray((Xt != 0).sum(axis=0)).ravel() + 0.5) / (Xt.shape[0] + 1.0)  # +0.5: items no one holds stay finite
+    return np.asarray((Pr != 0).astype(np.float64) @ -np.log(share)).ravel() / n

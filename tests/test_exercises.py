@@ -28,11 +28,11 @@ def test_solution_region_becomes_an_indented_stub_with_hints():
 
 def test_hidden_tests_are_removed_and_markdown_answers_blanked():
     nb = _nb(
-        new_code_cell("check(f)\n### BEGIN HIDDEN TESTS\nassert f(2) == 4\n### END HIDDEN TESTS"),
+        new_code_cell("check_f(f)\n### BEGIN HIDDEN TESTS\nassert f(2) == 4\n### END HIDDEN TESTS"),
         new_markdown_cell("Why?\n\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION"),
     )
     ex = make_exercise(nb)
-    assert ex.cells[0].source == "check(f)"
+    assert ex.cells[0].source == "check_f(f)"
     assert ex.cells[1].source == "Why?\n\nYOUR ANSWER HERE"
 
 
@@ -64,6 +64,10 @@ def test_out_of_date_detects_stale_missing_and_orphaned(tmp_path):
     src.mkdir()
     dst.mkdir()
     nbformat.write(_nb(new_code_cell("### BEGIN SOLUTION\nx = 1\n### END SOLUTION")), src / "a.ipynb")
+    assert out_of_date(src, dst) == ["solutions/a.ipynb (nbgrader metadata differs from the derived one)", "a.ipynb (missing)"]
+    from course_lib.exercises import write_metadata
+
+    assert write_metadata(src) == [src / "a.ipynb"]
     assert out_of_date(src, dst) == ["a.ipynb (missing)"]
     nbformat.write(make_exercise(nbformat.read(src / "a.ipynb", as_version=4)), dst / "a.ipynb")
     assert out_of_date(src, dst) == []
@@ -108,5 +112,73 @@ def test_generate_and_command_line_check(tmp_path, capsys):
     assert main(["--src", str(src), "--dst", str(dst), "--check"]) == 1
     assert "make exercises" in capsys.readouterr().out
     assert generate(src, dst) == [dst / "a.ipynb"]
+    assert main(["--src", str(src), "--dst", str(dst), "--check"]) == 1, "solutions/ still lacks its metadata"
+    assert main(["--src", str(src), "--dst", str(dst)]) == 0
     assert main(["--src", str(src), "--dst", str(dst), "--check"]) == 0
     assert STUB in nbformat.read(dst / "a.ipynb", as_version=4).cells[0].source
+
+
+# ---- nbgrader metadata derived from the markers ------------------------------------------------
+def test_derived_metadata_marks_answers_tests_and_read_only_cells():
+    from course_lib.exercises import derive_metadata
+
+    nb = _nb(
+        new_markdown_cell("## Exercise 1: square\n\nWrite f."),
+        new_code_cell("import numpy as np\nfrom course_lib.checks import check_f"),
+        new_code_cell(
+            "def f(x):\n    ### BEGIN SOLUTION\n    # HINT: multiply\n    return x * x\n"
+            "    ### END SOLUTION\n\n\ncheck_f(f)\ny = f(2)"
+        ),
+        new_code_cell("z = 1"),
+        new_markdown_cell("Why?\n\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION"),
+    )
+    out = derive_metadata(nb)
+    g = [c.metadata.get("nbgrader") for c in out.cells]
+    assert len(out.cells) == 7, "the answer, its checker call and the code after it are split into three cells"
+    assert g[0]["locked"] and not g[0]["grade"] and g[0]["grade_id"] == "text_exercise_1_square"
+    assert g[1]["locked"] and g[1]["grade_id"] == "imports"
+    assert g[2]["solution"] and not g[2]["grade"] and g[2]["grade_id"] == "answer_f"
+    want = "def f(x):\n    # HINT: multiply\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION"
+    assert out.cells[2].source == want
+    assert g[3]["grade"] and g[3]["locked"] and g[3]["points"] == 1 and g[3]["grade_id"] == "check_f"
+    assert out.cells[3].source == "check_f(f)"
+    assert out.cells[4].source == "y = f(2)" and g[4] is None, "code after the check is not graded"
+    assert g[5] is None, "given code stays editable and ungraded"
+    assert g[6]["solution"] and g[6]["grade"] and g[6]["points"] == 1, "a written answer is graded by hand"
+    assert derive_metadata(out) == out, "deriving is idempotent"
+    ids = [x["grade_id"] for x in g if x]
+    assert len(ids) == len(set(ids))
+
+
+def test_hidden_tests_outside_a_graded_cell_are_an_error():
+    from course_lib.exercises import derive_metadata
+
+    with pytest.raises(ValueError, match="hidden-test region"):
+        derive_metadata(_nb(new_code_cell("### BEGIN HIDDEN TESTS\nassert True\n### END HIDDEN TESTS")))
+
+
+def test_stored_solution_metadata_equals_the_derived_one():
+    from course_lib.exercises import derive_metadata
+
+    for path in sorted((ROOT / "solutions").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        assert derive_metadata(nb, path.name) == nb, f"{path.name}: run `make exercises` to store the derived metadata"
+        graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
+        assert len(graded) >= 3, f"{path.name}: {len(graded)} graded cells"
+
+
+def test_exercise_stubs_contain_no_line_of_the_solution():
+    import re
+
+    for path in sorted((ROOT / "solutions").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        ex = nbformat.read(ROOT / "exercises" / path.name, as_version=4)
+        released = "\n".join(c.source for c in ex.cells if c.cell_type == "code")
+        hints = [ln for c in ex.cells for ln in c.source.split("\n") if "# HINT:" in ln]
+        for cell in nb.cells:
+            for region in re.findall(r"### BEGIN SOLUTION\n(.*?)\n\s*### END SOLUTION", cell.source, re.S):
+                for line in region.split("\n"):
+                    code = line.strip()
+                    if len(code) > 12 and not code.startswith("#"):
+                        assert code not in released, f"{path.name}: the stub gives away {code!r}"
+                        assert not any(code in h for h in hints), f"{path.name}: a HINT gives away {code!r}"

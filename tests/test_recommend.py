@@ -311,3 +311,81 @@ def test_latent_neighbours_batched_equals_dense_reference():
         latent_neighbour_scores(m, X, Xq, batch_size=0)
     with pytest.raises(ValueError, match="items"):
         latent_neighbour_scores(m, X, Xq[:, :10])
+
+
+# rank uncertainty, unusual profiles, early stopping -----------------------------
+def test_outrank_probability_counts_draws_and_is_complementary():
+    from course_lib.recommend import outrank_probability
+
+    D = np.array([[3.0, 2.0, 1.0, 0.0], [1.0, 2.0, 3.0, 0.0], [3.0, 1.0, 2.0, 0.0], [2.0, 2.0, 0.0, 1.0]])
+    P = outrank_probability(D, np.array([0, 1, 2]))
+    assert P.shape == (3, 3) and np.isnan(np.diag(P)).all()
+    # item 0 beats item 1 in draws 0 and 2, loses in 1, ties in 3 (a half)
+    assert P[0, 1] == pytest.approx(2.5 / 4) and P[1, 0] == pytest.approx(1.5 / 4)
+    off = ~np.eye(3, dtype=bool)
+    assert np.allclose((P + P.T)[off], 1.0)
+    # scores that move together (one shared shift per draw) keep their order in every draw
+    rng = np.random.default_rng(0)
+    shared = rng.normal(0, 5, (200, 1)) + np.array([[0.3, 0.2, 0.1]])
+    assert outrank_probability(shared, np.array([0, 2]))[0, 1] == 1.0
+    with pytest.raises(ValueError, match="one user"):
+        outrank_probability(np.zeros((2, 3, 4)), np.array([0, 1]))
+    with pytest.raises(ValueError, match="distinct"):
+        outrank_probability(D, np.array([0, 0]))
+    with pytest.raises(ValueError, match="at least 2"):
+        outrank_probability(D, np.array([0]))
+    with pytest.raises(ValueError, match="NaN"):
+        outrank_probability(np.full((2, 3), np.nan), np.array([0, 1]))
+
+
+def test_topk_probability_shares_and_exclusion():
+    from course_lib.recommend import topk_probability
+
+    D = np.array([[3.0, 2.0, 1.0, 0.0], [1.0, 2.0, 3.0, 0.0]])
+    assert topk_probability(D, 2).tolist() == [0.5, 1.0, 0.5, 0.0]
+    p = topk_probability(D, 2, exclude=np.array([0, 1, 0, 0]))
+    assert p.tolist() == [1.0, 0.0, 1.0, 0.0]
+    rng = np.random.default_rng(1)
+    D3 = rng.normal(size=(50, 4, 20))
+    E = np.zeros((4, 20))
+    E[:, :3] = 1
+    p3 = topk_probability(D3, 5, exclude=sp.csr_matrix(E))
+    assert p3.shape == (4, 20) and np.allclose(p3.sum(1), 5) and (p3[:, :3] == 0).all()
+    with pytest.raises(ValueError, match="k must"):
+        topk_probability(D, 4)
+    with pytest.raises(ValueError, match="exclude"):
+        topk_probability(D, 2, exclude=np.zeros(3))
+    with pytest.raises(ValueError, match="fewer than k"):
+        topk_probability(D, 2, exclude=np.array([1, 1, 1, 0]))
+
+
+def test_popularity_outlyingness_flags_niche_profiles():
+    from course_lib.recommend import popularity_outlyingness
+
+    Xt = sp.csr_matrix(np.array([[1, 1, 0, 0], [1, 1, 0, 0], [1, 0, 1, 0]], dtype=np.float32))
+    prof = sp.csr_matrix(np.array([[1, 1, 0, 0], [0, 0, 1, 1]], dtype=np.float32))
+    s = popularity_outlyingness(Xt, prof)
+    assert s[1] > s[0] and np.isfinite(s).all()
+    assert s[0] == pytest.approx(-(np.log(3.5 / 4) + np.log(2.5 / 4)) / 2)
+    with pytest.raises(ValueError, match="empty"):
+        popularity_outlyingness(Xt, sp.csr_matrix((1, 4)))
+    with pytest.raises(ValueError, match="same items"):
+        popularity_outlyingness(Xt, prof[:, :3])
+
+
+def test_train_recommender_early_stopping_stops_and_keeps_best():
+    X, _ = _clustered(seed=2)
+    s = strong_generalization_split(X, 40, seed=0)
+    torch.manual_seed(0)
+    m = RecAutoencoder(s.n_items, 32, 8)
+    # a huge learning rate makes validation NDCG stall quickly; patience 2 must stop well before 60 epochs
+    r = train_recommender(
+        m, s.train, val=(s.val_foldin, s.val_heldout), epochs=60, eval_every=1, patience=2, k=5, seed=0, lr=3e-2
+    )
+    assert len(r.val_epochs) < 60 and r.history.stopped_early
+    assert r.best_epoch == r.val_epochs[int(np.argmax(r.val_ndcg))]
+    assert r.val_epochs[-1] - r.best_epoch == 2, "stops after exactly `patience` evaluations without improvement"
+    with pytest.raises(ValueError, match="patience"):
+        train_recommender(m, s.train, epochs=2, patience=2)
+    with pytest.raises(ValueError, match="patience"):
+        train_recommender(m, s.train, val=(s.val_foldin, s.val_heldout), epochs=2, patience=0)

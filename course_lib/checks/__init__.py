@@ -1,42 +1,45 @@
 """Checkers for the exercises: call them on your own implementation.
 
-A checker passes quietly when your function is right and raises an
-``AssertionError`` with a specific hint when it is not, for example::
+A checker prints one short line when your function is right and raises an
+``AssertionError`` with a hint naming the likely mistake when it is not, for example::
 
     from course_lib.checks import check_kl_normal
-    check_kl_normal(my_kl)   # AssertionError: the KL is twice too large: did you drop the 1/2?
+    check_kl_normal(my_kl)   # CheckFailed: the KL is twice too large: did you drop the 1/2?
 
-One module per chapter; all checkers are importable from here.
+Stuck after the first hint? ``hint("kl_normal")`` names the concept again and
+``hint("kl_normal", level=2)`` shows the shape of the formula or code.
+
+One module per chapter, named after the chapter notebook without its number
+(``getting_started``, ``autoencoder_embeddings``, ``vae_factors_vs_pca``,
+``multvae_recommendation``, ``anomaly_detection_and_augmentation``, ...); every
+public module of this package is found and its ``__all__`` exported from here, so a
+new chapter's checker module needs no edit of this file.
 """
 
 from __future__ import annotations
 
-from . import anomaly as _a
-from . import embeddings as _e
-from . import factors as _f
-from . import recommendation as _r
+import importlib
+import pkgutil
+from types import ModuleType
+
+from ._common import HINTS, CheckFailed, hint  # noqa: F401  (public helpers, importable by name)
 from ._common import hide_internals as _hide_internals
-from .anomaly import *  # noqa: F401,F403  (chapter 4)
-from .embeddings import *  # noqa: F401,F403  (chapter 1)
-from .factors import *  # noqa: F401,F403  (chapter 2)
-from .foundations import check_kl_normal, check_ndcg_at_k, check_reparameterize
-from .getting_started import check_log_returns, check_rolling_volatility, check_train_only_scaler
-from .recommendation import *  # noqa: F401,F403  (chapter 3)
 
-__all__ = [
-    "check_reparameterize",
-    "check_kl_normal",
-    "check_ndcg_at_k",
-    "check_log_returns",
-    "check_rolling_volatility",
-    "check_train_only_scaler",
-    *_e.__all__,
-    *_f.__all__,
-    *_r.__all__,
-    *_a.__all__,
-]
+CHAPTER_MODULES: dict[str, ModuleType] = {
+    _m.name: importlib.import_module(f"{__name__}.{_m.name}")
+    for _m in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name)
+    if not _m.name.startswith("_")
+}
 
-# A failing check shows its hint, not the checker's source (which holds the reference answer).
-for _name in __all__:
-    globals()[_name] = _hide_internals(globals()[_name])
-del _name
+# A failing check shows its hint, not the checker's source (which holds the reference answer);
+# a passing one says so in one line.
+_CHECKERS: list[str] = []
+for _mod in CHAPTER_MODULES.values():
+    for _name in _mod.__all__:
+        globals()[_name] = _hide_internals(getattr(_mod, _name))
+        _CHECKERS.append(_name)
+del _mod, _name
+
+# __all__ lists the checkers only (tests call every name in it with a learner's function); the helpers
+# hint, HINTS, CheckFailed and CHAPTER_MODULES are importable by name.
+__all__ = list(_CHECKERS)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from ._common import call
+from ._common import Hint, call, register_hints
 
 __all__ = ["check_log_returns", "check_rolling_volatility", "check_train_only_scaler"]
 
@@ -36,6 +36,12 @@ def check_log_returns(fn: Callable[[pd.DataFrame], pd.DataFrame]) -> None:
     if out.index.equals(p.index[:-1]) and np.allclose(out.to_numpy(), ref.to_numpy()):
         raise AssertionError("each return is dated one day too early (look-ahead): the return from t-1 to t belongs to day t.")
     assert out.index.equals(ref.index), "the returns should keep the dates of the prices, minus the first one."
+    got = out.to_numpy(dtype=float)
+    for factor, unit in ((100.0, "per cent"), (1e4, "basis points")):
+        if np.allclose(got, factor * ref.to_numpy()):
+            raise AssertionError(f"the returns are in {unit} ({factor:g} times too large): return plain log returns.")
+    if np.allclose(got[1:], np.log(p).diff(2).iloc[2:].to_numpy()):
+        raise AssertionError("each return spans two days: compare each price with the one just before it (a lag of one day).")
     assert np.allclose(out.to_numpy(), ref.to_numpy()), "the values differ from log(P_t) - log(P_{t-1})."
 
 
@@ -49,12 +55,25 @@ def check_rolling_volatility(fn: Callable[[pd.DataFrame, int], pd.DataFrame]) ->
     assert out.shape == ref.shape, (
         f"keep one row per date (the first window-1 rows are NaN); expected {ref.shape}, got {out.shape}."
     )
+    filled = out.fillna(0).to_numpy()
+    for ww in (w - 1, w + 1):
+        if np.allclose(filled, r.rolling(ww).std().fillna(0).to_numpy()):
+            raise AssertionError(
+                f"the window holds {ww} returns instead of window={w}: a window of w days ends on day t and starts on "
+                "day t - w + 1 (off by one)."
+            )
+    if np.allclose(filled, r.rolling(w).var().fillna(0).to_numpy()):
+        raise AssertionError("that is the rolling variance: the volatility is its square root, the standard deviation.")
+    if np.allclose(out.iloc[w:].to_numpy(), r.expanding(w).std().iloc[w:].to_numpy()):
+        raise AssertionError(
+            "the window grows from the first date on (an expanding window): keep a fixed window of the last `window` returns."
+        )
     centred = r.rolling(w, center=True).std()
     if np.allclose(out.fillna(0).to_numpy(), centred.fillna(0).to_numpy()):
         raise AssertionError("center=True uses future returns (look-ahead): the volatility on day t may only use days up to t.")
     shifted = r.shift(-(w - 1)).rolling(w).std()
     if np.allclose(out.fillna(0).to_numpy(), shifted.fillna(0).to_numpy()):
-        raise AssertionError("the window looks forward: use returns.rolling(window).std(), which ends on day t.")
+        raise AssertionError("the window looks forward: the window for day t must END on day t (a trailing window).")
     lagged = r.rolling(w).std().shift(1)
     if np.allclose(out.fillna(0).to_numpy(), lagged.fillna(0).to_numpy()):
         raise AssertionError(
@@ -67,7 +86,7 @@ def check_rolling_volatility(fn: Callable[[pd.DataFrame, int], pd.DataFrame]) ->
         raise AssertionError("this is annualised; return the daily volatility (multiply by sqrt(252) only when you report it).")
     assert out.iloc[: w - 1].isna().all().all(), f"the first {w - 1} dates have an incomplete window and must be NaN, not filled."
     assert np.allclose(out.iloc[w - 1 :].to_numpy(), ref.iloc[w - 1 :].to_numpy()), (
-        "the values differ from returns.rolling(window).std()."
+        "the values differ from the trailing sample standard deviation of the last `window` returns."
     )
     # No look-ahead: changing the future must not change the past.
     r2 = r.copy()
@@ -95,5 +114,49 @@ def check_train_only_scaler(fn: Callable[[pd.DataFrame, pd.DataFrame], tuple[pd.
         raise AssertionError("you used full-sample statistics, which include the test period (look-ahead). Fit on train only.")
     sd1 = train.std(ddof=1).to_numpy()
     ok = np.allclose(te, (test.to_numpy() - mu) / sd) or np.allclose(te, (test.to_numpy() - mu) / sd1)
+    t = test.to_numpy()
+    if not ok and np.allclose(te, t - mu):
+        raise AssertionError("the test part is centred but not scaled: divide by the training standard deviation too.")
+    if not ok and any(np.allclose(te, (t - mu) / s**2) for s in (sd, sd1)):
+        raise AssertionError("you divided by the variance: standardising divides by the standard deviation.")
+    lo, hi = train.min().to_numpy(), train.max().to_numpy()
+    if not ok and np.allclose(te, (t - lo) / (hi - lo)):
+        raise AssertionError("that is min-max scaling to [0, 1]: this exercise standardises (mean 0, standard deviation 1).")
+    if not ok and np.allclose(np.asarray(tr, dtype=float).mean(axis=1), 0, atol=1e-8):
+        raise AssertionError(
+            "each DATE (row) was standardised across tickers: compute the statistics per ticker (column), "
+            "over the training dates."
+        )
     assert ok, "the test part should be (test - train mean) / train std."
     assert np.allclose(tr.mean(axis=0), 0, atol=1e-8), "the training part should have mean 0 after scaling."
+
+
+register_hints(
+    Hint(
+        "check_log_returns",
+        "log_returns",
+        (
+            "a log return compares each day's price with the previous day's on the log scale and is dated on the later day;"
+            " the first day has no previous price (Chapter 0, 'returns')."
+        ),
+        "np.log(prices).diff() gives log(P_t) - log(P_{t-1}) on day t; drop the first row with .iloc[1:].",
+    ),
+    Hint(
+        "check_rolling_volatility",
+        "rolling_volatility",
+        (
+            "the volatility on day t may use returns up to day t only: a trailing window, incomplete windows left empty "
+            "(Chapter 0, look-ahead pitfalls)."
+        ),
+        "returns.rolling(window).std(): pandas' windows end on the current row; no center=True, no .shift(), no fillna.",
+    ),
+    Hint(
+        "check_train_only_scaler",
+        "scale",
+        (
+            "estimate the mean and standard deviation on the training period only and apply those same numbers to both "
+            "periods (Chapter 0, look-ahead pitfalls)."
+        ),
+        "mu, sd = train.mean(), train.std(); return (train - mu) / sd, (test - mu) / sd.",
+    ),
+)

@@ -19,6 +19,7 @@ features
 
 from __future__ import annotations
 
+from .characteristics import *  # noqa: F401,F403  (chapter 2b: characteristics panels)
 from .features import (
     Splits,
     chronological_split,
@@ -29,6 +30,7 @@ from .features import (
 from .holdings import ASSET_CLASSES, THEMES, FundHoldings, make_fund_holdings
 from .market import FactorMarket, make_factor_market
 from .movielens import load_movielens_100k, movielens_100k_path
+from .pairs_market import PairsMarket, make_pairs_market  # noqa: F401  (Chapter 1 pairs)
 from .prices import SECTORS, load_factor_etfs, load_sp500_index, load_sp500_prices
 
 __all__ = [

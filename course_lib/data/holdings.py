@@ -14,17 +14,22 @@ among the funds not yet held (a Plackett-Luce draw, done with the Gumbel
 trick). The order of purchase is kept, so "first holdings" exist for
 cold-start questions, and the logits give an oracle ranking: an upper bound
 for every ranking metric.
+
+:func:`make_mismatch_profiles` builds labelled unsuitable profiles (a
+conservative investor holding the riskiest funds) for testing detectors, and
+:func:`risk_mismatch_score` is the simple suitability rule they are judged against.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-__all__ = ["FundHoldings", "make_fund_holdings", "ASSET_CLASSES", "THEMES"]
+__all__ = ["FundHoldings", "make_fund_holdings", "make_mismatch_profiles", "risk_mismatch_score", "ASSET_CLASSES", "THEMES"]
 
 #: Asset classes and the range of risk levels (1 = lowest, 7 = highest, as in the EU's SRI scale).
 ASSET_CLASSES: dict[str, tuple[int, int]] = {
@@ -178,3 +183,113 @@ def make_fund_holdings(
         }
     ).rename_axis("investor_id")
     return FundHoldings(holdings, purchase, logits.astype(np.float32), funds, investors)
+
+
+def make_mismatch_profiles(
+    fh: FundHoldings,
+    candidates: Any,
+    *,
+    max_appetite: float = 3.0,
+    min_fund_risk: int = 6,
+    share: float = 0.5,
+    seed: int = 0,
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Unsuitable profiles with a known label: conservative investors whose holdings are partly the riskiest funds.
+
+    For every candidate investor with risk appetite <= ``max_appetite``, a copy of their holdings has
+    ``round(share * n)`` of its funds (at least one) swapped for funds of risk level >= ``min_fund_risk``
+    not already held, drawn in proportion to ``exp(popularity)`` (popular risky funds, as a mis-sold or
+    execution-only account would show). The investor's own risk appetite stays attached to the profile,
+    which is what a suitability officer compares the holdings with.
+
+    Parameters
+    ----------
+    fh : FundHoldings
+        From :func:`make_fund_holdings`.
+    candidates : array-like of int, shape (n_candidates,)
+        Investor rows to draw from (e.g. the test investors of a split); those above ``max_appetite`` are skipped.
+    max_appetite : float
+        Who counts as conservative (risk appetite on the 1-7 scale).
+    min_fund_risk : int
+        Risk level (1-7) of the funds swapped in.
+    share : float
+        Share of the holdings swapped, in (0, 1].
+    seed : int
+
+    Returns
+    -------
+    profiles : scipy.sparse.csr_matrix, shape (n_profiles, n_funds)
+        Binary holdings of the mismatch profiles (each has as many funds as its source investor).
+    source : numpy.ndarray of int, shape (n_profiles,)
+        The investor row each profile was built from (for its risk appetite).
+    """
+    cand = np.asarray(candidates)
+    if cand.ndim != 1 or len(cand) == 0 or not np.issubdtype(cand.dtype, np.integer):
+        raise ValueError("candidates must be a non-empty 1-D array of investor row indices (integers).")
+    n_inv, n_funds = fh.holdings.shape
+    if cand.min() < 0 or cand.max() >= n_inv:
+        raise ValueError(f"candidates must be investor rows in [0, {n_inv}).")
+    if not 0 < share <= 1:
+        raise ValueError(f"share must lie in (0, 1], got {share}.")
+    risk = fh.funds["risk"].to_numpy()
+    risky = np.flatnonzero(risk >= min_fund_risk)
+    if len(risky) == 0:
+        raise ValueError(f"no fund has risk level >= {min_fund_risk}; lower min_fund_risk (levels run 1-7).")
+    appetite = fh.investors["risk_appetite"].to_numpy()
+    source = cand[appetite[cand] <= max_appetite]
+    if len(source) == 0:
+        raise ValueError(f"no candidate has risk appetite <= {max_appetite}; raise max_appetite or pass more candidates.")
+    rng = np.random.default_rng(seed)
+    weight = np.exp(fh.funds["popularity"].to_numpy()[risky])
+    H = fh.holdings.tocsr()
+    rows, cols = [], []
+    for r, i in enumerate(source):
+        held = H.indices[H.indptr[i] : H.indptr[i + 1]]
+        n_swap = max(1, int(round(share * len(held))))
+        free = ~np.isin(risky, held)
+        if free.sum() < n_swap:
+            raise ValueError(
+                f"only {int(free.sum())} risky funds are free to swap in for investor {i}; lower share or min_fund_risk."
+            )
+        new = rng.choice(risky[free], size=n_swap, replace=False, p=weight[free] / weight[free].sum())
+        keep = rng.choice(held, size=len(held) - n_swap, replace=False)
+        cols.append(np.concatenate([keep, new]))
+        rows.append(np.full(len(held), r))
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    profiles = sp.csr_matrix((np.ones(len(r), np.float32), (r, c)), shape=(len(source), n_funds))
+    return profiles, source
+
+
+def risk_mismatch_score(profiles: Any, fund_risk: Any, appetite: Any) -> np.ndarray:
+    """The suitability rule: mean excess of the held funds' risk level over the investor's risk appetite.
+
+    Parameters
+    ----------
+    profiles : scipy.sparse matrix or array, shape (n_profiles, n_funds)
+        Holdings (nonzero = held); every profile must hold at least one fund.
+    fund_risk : array-like, shape (n_funds,)
+        Risk level of each fund (1-7).
+    appetite : array-like, shape (n_profiles,)
+        Each profile's stated risk appetite (1-7), e.g. from a suitability questionnaire.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_profiles,)
+        ``mean_j max(0, risk_j - appetite)`` over the held funds: 0 when nothing is riskier than the appetite.
+    """
+    H = sp.csr_matrix(profiles) if not sp.issparse(profiles) else profiles.tocsr()
+    risk = np.asarray(fund_risk, dtype=float)
+    app = np.asarray(appetite, dtype=float)
+    if risk.shape != (H.shape[1],) or app.shape != (H.shape[0],):
+        raise ValueError(
+            f"fund_risk {risk.shape} must be ({H.shape[1]},) and appetite {app.shape} must be ({H.shape[0]},): "
+            "one value per fund, one per profile."
+        )
+    if not (np.isfinite(risk).all() and np.isfinite(app).all()):
+        raise ValueError("fund_risk and appetite must be finite (no NaN).")
+    n = np.asarray((H != 0).sum(axis=1)).ravel()
+    if (n == 0).any():
+        raise ValueError(f"{int((n == 0).sum())} profile(s) hold no fund; drop them first.")
+    C = (H != 0).tocoo()
+    excess = np.maximum(0.0, risk[C.col] - app[C.row])
+    return np.bincount(C.row, weights=excess, minlength=H.shape[0]) / n

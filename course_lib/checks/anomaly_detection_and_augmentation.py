@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..anomalies import precision_at_k as _precision_ref
-from ._common import call, close, to_numpy
+from ._common import Hint, call, close, register_hints, to_numpy
 
 __all__ = ["check_anomaly_score", "check_threshold_flags", "check_precision_at_k", "check_sample_near_encoding"]
 
@@ -45,6 +45,10 @@ def check_anomaly_score(fn: Callable[..., Any]) -> None:
     if out.shape in ((n, D), (n, L)):
         raise AssertionError(
             f"you returned shape {out.shape}: sum the squared errors over features and the KL over latent dimensions (axis=1)."
+        )
+    if out.shape in ((D,), (L,)):
+        raise AssertionError(
+            "you summed over the days (axis=0): sum over features and latent dimensions (axis=1), one score per day."
         )
     assert out.shape == (n,), f"the score should have shape (n,)=({n},), got {out.shape}."
     wrong = {
@@ -108,6 +112,11 @@ def check_threshold_flags(fn: Callable[..., Any]) -> None:
             raise AssertionError(f"return one flag per test row, shape ({len(te)},); got shape {arr.shape}.")
         if arr.dtype != bool and not np.isin(arr, (0, 1)).all():
             raise AssertionError("return booleans (True = flagged), e.g. test_scores > threshold, not scores or -1/1 labels.")
+        if arr.dtype != bool:
+            raise AssertionError(
+                "the flags are 0/1 numbers, not booleans: the next cell selects rows with X[flags], and integer flags "
+                "pick rows 0 and 1 instead of masking. Return the comparison itself (dtype bool)."
+            )
         return arr.astype(bool)
 
     flags = run(train, test, c)
@@ -150,9 +159,14 @@ def check_threshold_flags(fn: Callable[..., Any]) -> None:
             "typical test scores (equal to the training median) were flagged: anomalies are the HIGH scores, "
             "above np.quantile(train_scores, 1 - contamination)."
         )
+    if np.array_equal(flags, test > train.max()) or np.array_equal(flags, test >= train.max()):
+        raise AssertionError(
+            "the threshold is the largest training score: with contamination c, a share c of the training days should "
+            "lie above the threshold, so it is the upper (1 - c) quantile, not the maximum."
+        )
     assert np.array_equal(flags, ref), (
         f"flagged {int(flags.sum())} test rows, expected {int(ref.sum())}: "
-        "flag test_scores > np.quantile(train_scores, 1 - contamination)."
+        "flag the test scores above the upper (1 - contamination) quantile of the TRAINING scores."
     )
     other = run(train, test, 0.2)
     if np.array_equal(other, flags):
@@ -231,7 +245,7 @@ def check_sample_near_encoding(fn: Callable[..., Any]) -> None:
         if np.allclose(out[0::2].mean(0), mu[0], atol=0.05):
             raise AssertionError(
                 "the draws are interleaved (row 0, row 1, row 0, ...): "
-                "put all draws of row 0 first (np.repeat(mu, n_per_row, axis=0))."
+                "put all draws of row 0 first, then those of row 1 (repeat each row, do not tile the block)."
             )
         if np.allclose(first.mean(0), 0, atol=0.05):
             raise AssertionError("the draws are centred on 0: centre them on mu (z = mu + ...).")
@@ -271,3 +285,43 @@ def check_sample_near_encoding(fn: Callable[..., Any]) -> None:
             "generators with different seeds gave the same draws: the noise ignores rng (a fixed seed inside the function?); "
             "draw it with eps = rng.standard_normal(shape)."
         )
+
+
+register_hints(
+    Hint(
+        "check_anomaly_score",
+        "anomaly_score",
+        (
+            "the score adds a reconstruction error and a weighted KL of the posterior to the prior, one number per day "
+            "(Chapter 4, the VAE anomaly score)."
+        ),
+        "0.5 * ((x - x_hat)**2).sum(axis=1) + kl_weight * 0.5 * (mu**2 + np.exp(logvar) - logvar - 1).sum(axis=1).",
+    ),
+    Hint(
+        "check_threshold_flags",
+        "threshold_flags",
+        (
+            "the threshold is a high quantile of the TRAINING scores; a test day is flagged when its score is above it "
+            "(Chapter 4, thresholds without look-ahead)."
+        ),
+        "t = np.quantile(train_scores, 1 - contamination); return np.asarray(test_scores) > t.",
+    ),
+    Hint(
+        "check_precision_at_k",
+        "precision_at_k",
+        "take the k rows with the highest scores and report the share of true anomalies among them (Chapter 4, precision at k).",
+        "top = np.argsort(-scores)[:k]; return float(np.asarray(labels)[top].mean()).",
+    ),
+    Hint(
+        "check_sample_near_encoding",
+        "sample_near_encoding",
+        (
+            "each code is its row's posterior mean plus a shrunken draw from that row's posterior spread; the copies of one"
+            " row stay together and the noise comes from the generator you are given (Chapter 4, augmentation)."
+        ),
+        (
+            "mu_r = np.repeat(mu, n_per_row, axis=0); sd = np.repeat(np.exp(0.5 * logvar), n_per_row, axis=0); return mu_r "
+            "+ noise_scale * sd * rng.standard_normal(mu_r.shape)."
+        ),
+    ),
+)

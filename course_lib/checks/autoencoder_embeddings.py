@@ -18,7 +18,7 @@ from sklearn.metrics import adjusted_rand_score, rand_score
 from torch import nn
 
 from .._runtime import isolated_rng
-from ._common import call, close, to_numpy
+from ._common import Hint, call, close, register_hints, to_numpy
 
 __all__ = ["check_train_step", "check_encoder", "check_embed_in_order", "check_adjusted_rand"]
 
@@ -87,7 +87,7 @@ def check_train_step(fn: Callable[[nn.Module, torch.optim.Optimizer, torch.Tenso
             raise AssertionError("the loss is a sum: use the mean squared error, nn.functional.mse_loss(model(x), x).")
         raise AssertionError(
             f"the returned loss {out:.5f} is not the reconstruction error before the step ({ref_losses[0]:.5f}): "
-            "compute loss = mse_loss(model(x), x) first, then step, and return loss.item()."
+            "compute the loss first, then step, and return that loss as a number."
         )
     assert _same(_params(model), _params(ref_model)), (
         "after one step the weights differ from a plain zero_grad/backward/step update with the mean squared error."
@@ -195,7 +195,7 @@ def check_embed_in_order(fn: Callable[[nn.Module, np.ndarray, int], np.ndarray])
         ref = ref_model(torch.from_numpy(X)).numpy()
     out = call(fn, enc, X.copy(), 64, what="embed_in_order")
     if isinstance(out, torch.Tensor):
-        raise AssertionError("return a NumPy array: torch.cat(codes).cpu().numpy().")
+        raise AssertionError("return a NumPy array, not a tensor: the next cells use NumPy and scikit-learn.")
     assert isinstance(out, np.ndarray), f"return a NumPy array, got {type(out).__name__}."
     if out.shape in ((64, 2), (150 - 128, 2)):
         raise AssertionError(
@@ -229,11 +229,9 @@ def check_embed_in_order(fn: Callable[[nn.Module, np.ndarray, int], np.ndarray])
     except TypeError as exc:
         if "numpy" not in str(exc):
             raise
-        raise AssertionError(
-            f"bring the codes back to the CPU before converting: torch.cat(codes).cpu().numpy() ({exc})."
-        ) from None
+        raise AssertionError(f"bring the codes back to the CPU before converting them to NumPy ({exc}).") from None
     if isinstance(out_acc, torch.Tensor):
-        raise AssertionError("return a NumPy array on the CPU: torch.cat(codes).cpu().numpy().")
+        raise AssertionError("return a NumPy array on the CPU, not a tensor.")
     assert isinstance(out_acc, np.ndarray) and close(np.asarray(out_acc, dtype=np.float64), ref, rtol=1e-3, atol=1e-4), (
         f"with the encoder on the {acc.type} device the codes differ from those on the CPU."
     )
@@ -320,3 +318,57 @@ def check_adjusted_rand(fn: Callable[[Any, Any], float]) -> None:
         ) from None
     ref_s = adjusted_rand_score(names, [1, 1, 0, 0, 2, 2])
     assert np.isclose(got_s, ref_s, atol=1e-6), f"with sector names as labels the ARI should be {ref_s:.4f}, got {got_s:.4f}."
+
+
+register_hints(
+    Hint(
+        "check_train_step",
+        "train_step",
+        (
+            "one optimisation step clears the old gradients, back-propagates this batch's loss and then updates the "
+            "weights; the caller logs a plain number (Chapter 1, the training loop)."
+        ),
+        (
+            "optimizer.zero_grad(); loss = nn.functional.mse_loss(model(x), x); loss.backward(); optimizer.step(); return "
+            "loss.item()."
+        ),
+    ),
+    Hint(
+        "check_encoder",
+        "make_encoder",
+        (
+            "linear layers with nothing between them collapse into one linear map (Chapter 1: a linear autoencoder is PCA);"
+            " the code layer itself stays linear."
+        ),
+        (
+            "widths = [input_dim, *hidden_dims, latent_dim]; for each consecutive pair (a, b) append nn.Linear(a, b) and, "
+            "unless it is the last layer, an activation such as nn.ReLU(); return nn.Sequential(*layers)."
+        ),
+    ),
+    Hint(
+        "check_embed_in_order",
+        "embed_in_order",
+        (
+            "the codes must line up with the rows of X: no shuffling, every batch kept, inference mode without gradients, "
+            "batches on the encoder's device, a NumPy array back (Chapter 1, extracting embeddings)."
+        ),
+        (
+            "encoder.eval(); loader = DataLoader(TensorDataset(torch.from_numpy(X)), batch_size=batch_size, shuffle=False);"
+            " device = next(encoder.parameters()).device; inside torch.no_grad() collect encoder(xb.to(device)) for every "
+            "batch; return torch.cat(codes).cpu().numpy()."
+        ),
+    ),
+    Hint(
+        "check_adjusted_rand",
+        "adjusted_rand",
+        (
+            "the ARI counts the pairs of points that both labelings put together, corrected by what random labelings with "
+            "the same group sizes would give (Chapter 1, clusters against sectors)."
+        ),
+        (
+            "n_kl = contingency table (np.unique(..., return_inverse=True), then np.add.at); comb2(v) = v * (v - 1) / 2; "
+            "index = sum comb2(n_kl); a, b = sum comb2(row sums), sum comb2(column sums); expected = a * b / comb2(n); ARI "
+            "= (index - expected) / (0.5 * (a + b) - expected)."
+        ),
+    ),
+)

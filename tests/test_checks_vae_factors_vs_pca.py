@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.checks import check_beta_schedule, check_recovery_r2
-from course_lib.checks import factors as factors_checks
+from course_lib.checks import check_beta_schedule, check_kl_normal, check_recovery_r2, check_reparameterize
+from course_lib.checks import vae_factors_vs_pca as factors_checks
 
 
 def test_checkers_are_exported() -> None:
@@ -44,7 +44,7 @@ def test_beta_schedule_numpy_scalar_is_fine() -> None:
         (lambda e, b, w: b * min(1.0, e / w), "not a division by zero"),
         (lambda e, b, w: b * min(1.0, e / w) if w else 0.0, "no warm-up"),
         (lambda e, b, w: 0.5 * min(1.0, e / 10) if w else b, "do not hard-code"),
-        (lambda e, b, w: b * min(1.0, (e / w) ** 2) if w else b, "expected"),
+        (lambda e, b, w: b * min(1.0, (e / w) ** 2) if w else b, "not linear"),
         (lambda e, b, w: [beta_right(e, b, w)] * 2, "return one number"),
         (lambda e, b, w: torch.tensor(beta_right(e, b, w)), "return a Python float \\(float\\(...\\)\\), not a tensor"),
         (lambda e, b, w: b * torch.clamp(torch.tensor(e / w), max=1.0) if w else torch.tensor(b), "not a tensor"),
@@ -127,7 +127,7 @@ def _fitted_vs_fitted(F, Z):
         (_no_intercept, "no intercept"),
         (_raw_sst, "deviations from each factor's mean"),
         (_fitted_vs_fitted, "every R\\^2 is 1"),
-        (lambda F, Z: recovery_right(F, Z[:, :1]), "expected R\\^2 per factor"),
+        (lambda F, Z: recovery_right(F, Z[:, :1]), "ONE latent"),
     ],
 )
 def test_recovery_wrong_answers_are_caught(wrong, hint: str) -> None:
@@ -144,3 +144,73 @@ def test_recovery_hardcoded_shape_is_caught() -> None:
 
     with pytest.raises(AssertionError, match="rotation of the factors"):
         check_recovery_r2(only_first_problem)
+
+
+# ---- reparameterisation ------------------------------------------------------------------
+def reparam_ok(mu, logvar):
+    return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda mu, lv: mu, "forgot the noise"),
+        (lambda mu, lv: torch.exp(0.5 * lv) * torch.randn_like(mu), "forget to add mu"),
+        (lambda mu, lv: mu + torch.exp(lv) * torch.randn_like(mu), "the variance"),
+        (lambda mu, lv: mu + torch.randn_like(mu), "scale the noise"),
+        (lambda mu, lv: mu + lv * torch.randn_like(mu), "logvar is the log of the variance"),
+        (lambda mu, lv: torch.normal(mu, torch.exp(0.5 * lv)), "no gradient reaches mu"),
+        (lambda mu, lv: (mu + torch.exp(0.5 * lv) * torch.randn_like(mu)).detach(), "no gradient"),
+        (lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn(mu.shape[1]), "same noise"),
+        (
+            lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn(mu.shape, generator=torch.Generator().manual_seed(0)),
+            "two calls returned the same draws",
+        ),
+        (lambda mu, lv: (mu + torch.exp(0.5 * lv) * torch.randn_like(mu)).detach().numpy(), "torch.Tensor"),
+    ],
+)
+def test_check_reparameterize_catches(wrong, hint):
+    with pytest.raises(AssertionError, match=hint):
+        check_reparameterize(wrong)
+
+
+def test_check_reparameterize_passes_right_answers():
+    check_reparameterize(reparam_ok)
+    check_reparameterize(lambda mu, lv: mu + torch.sqrt(torch.exp(lv)) * torch.randn_like(lv))
+
+
+def test_checker_reports_unfinished_stub():
+    def stub(mu, logvar):
+        raise NotImplementedError()
+
+    with pytest.raises(AssertionError, match="NotImplementedError"):
+        check_reparameterize(stub)
+
+
+# ---- KL --------------------------------------------------------------------------------------
+def kl_ok(mu, logvar):
+    return 0.5 * (mu**2 + logvar.exp() - logvar - 1).sum(1)
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda mu, lv: (mu**2 + lv.exp() - lv - 1).sum(1), "twice too large: did you drop the 1/2"),
+        (lambda mu, lv: 0.5 * (mu**2 + lv.exp() - lv - 1).mean(1), "latent_dim times too small"),
+        (lambda mu, lv: -0.5 * (mu**2 + lv.exp() - lv - 1).sum(1), "wrong sign"),
+        (lambda mu, lv: 0.5 * (mu**2 + lv.exp() - lv).sum(1), "forgot the -1"),
+        (lambda mu, lv: 0.5 * (mu**2 + lv.exp() - lv - 1).sum(), "one number for the whole batch"),
+        (lambda mu, lv: 0.5 * (mu**2 + lv.exp() - lv - 1), "sum over the latent dimensions"),
+        (lambda mu, lv: 0.5 * (mu**2 + (0.5 * lv).exp() - 0.5 * lv - 1).sum(1), "sigma where sigma\\^2 belongs"),
+        (lambda mu, lv: 0.5 * (lv.exp() - lv - 1).sum(1), "torch.distributions"),
+    ],
+)
+def test_check_kl_normal_catches(wrong, hint):
+    with pytest.raises(AssertionError, match=hint):
+        check_kl_normal(wrong)
+
+
+def test_check_kl_normal_passes_right_answers():
+    check_kl_normal(kl_ok)
+    dist = torch.distributions
+    check_kl_normal(lambda mu, lv: dist.kl_divergence(dist.Normal(mu, (0.5 * lv).exp()), dist.Normal(0.0, 1.0)).sum(-1))

@@ -9,8 +9,8 @@ from sklearn.metrics import adjusted_rand_score, rand_score
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from course_lib.checks import autoencoder_embeddings as checks_embeddings
 from course_lib.checks import check_adjusted_rand, check_embed_in_order, check_encoder, check_train_step
-from course_lib.checks import embeddings as checks_embeddings
 
 
 # --- check_train_step -------------------------------------------------------

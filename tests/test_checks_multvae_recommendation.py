@@ -6,7 +6,7 @@ import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 
-from course_lib.checks import check_ease_weights, check_fund_ndcg, check_mask_foldin, check_multinomial_nll
+from course_lib.checks import check_ease_weights, check_fund_ndcg, check_mask_foldin, check_multinomial_nll, check_ndcg_at_k
 from course_lib.data import make_fund_holdings
 from course_lib.metrics import ndcg_at_k
 from course_lib.recommend import ease_weights, multinomial_nll, popularity_scores
@@ -218,7 +218,7 @@ def _dense_mask_only(scores, foldin):
         (_complement, "does NOT have"),
         (_big_negative, "use -np.inf: that is this course's convention"),
         (_pos_inf, r"\+inf ranks masked items FIRST"),
-        (_multiply_inf, r"inf \* 0 gives NaN: set the entries, don't multiply"),
+        (_multiply_inf, r"inf \* 0 gives NaN"),
         (_dense_mask_only, "sparse"),
     ],
 )
@@ -309,3 +309,47 @@ def test_fund_ndcg_rejects_non_float_or_out_of_range(fund_split, bad, hint):
     _, split = fund_split
     with pytest.raises(AssertionError, match=hint):
         check_fund_ndcg(bad, 0.2, split)
+
+
+# ---- NDCG ------------------------------------------------------------------------------------
+def _ndcg_builder(discount_offset=2, normalise=True, ideal_min=True, descending=True, per_user=True, dense_only=False, extra=0):
+    def fn(scores, heldout, k):
+        if not dense_only and hasattr(heldout, "toarray"):
+            heldout = heldout.toarray()
+        H = np.asarray(heldout)
+        order = np.argsort(-scores if descending else scores, axis=1)[:, : k + extra]
+        hits = np.take_along_axis(H, order, axis=1)
+        disc = 1.0 / np.log2(np.arange(discount_offset, k + extra + discount_offset))
+        dcg = hits @ disc
+        n = H.sum(1)
+        m = np.minimum(n, k) if ideal_min else n
+        idcg = np.array([(1.0 / np.log2(np.arange(discount_offset, mm + discount_offset))).sum() for mm in m])
+        out = dcg / idcg if normalise else dcg
+        return out if per_user else out.mean()
+
+    return fn
+
+
+@pytest.mark.parametrize(
+    "kwargs, hint",
+    [
+        ({"discount_offset": 1}, "(non-finite|off by one)"),
+        ({"discount_offset": 3}, "off by one"),
+        ({"discount_offset": 1, "normalise": False}, "non-finite"),
+        ({"normalise": False}, "above 1: divide the DCG by the ideal"),
+        ({"ideal_min": False}, "min\\(k, number held out\\)"),
+        ({"descending": False}, "descending"),
+        ({"per_user": False}, "one value per user"),
+        ({"dense_only": True}, "scipy sparse"),
+        ({"extra": 1}, "only the top k items count"),
+    ],
+)
+def test_check_ndcg_catches(kwargs, hint):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        with pytest.raises(AssertionError, match=hint):
+            check_ndcg_at_k(_ndcg_builder(**kwargs))
+
+
+def test_check_ndcg_passes_right_answers():
+    check_ndcg_at_k(ndcg_at_k)
+    check_ndcg_at_k(_ndcg_builder())

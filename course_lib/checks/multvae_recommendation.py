@@ -1,11 +1,10 @@
 """Checkers for Chapter 3 (Mult-VAE recommendation): the multinomial log-likelihood, EASE, the fold-in mask,
-and the fund-holdings comparison of popularity and EASE (:func:`check_fund_ndcg`).
-
-NDCG@k is checked by :func:`course_lib.checks.check_ndcg_at_k` (foundations).
+NDCG@k (:func:`check_ndcg_at_k`) and the fund-holdings comparison of popularity and EASE (:func:`check_fund_ndcg`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -14,9 +13,10 @@ import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 
-from ._common import call, close, to_numpy
+from ..metrics import ndcg_at_k as _ndcg_ref
+from ._common import Hint, call, close, register_hints, to_numpy
 
-__all__ = ["check_multinomial_nll", "check_ease_weights", "check_mask_foldin", "check_fund_ndcg"]
+__all__ = ["check_multinomial_nll", "check_ndcg_at_k", "check_ease_weights", "check_mask_foldin", "check_fund_ndcg"]
 
 
 def check_multinomial_nll(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
@@ -43,7 +43,10 @@ def check_multinomial_nll(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tenso
     if close(out, -(torch.softmax(logits, dim=1) * x).sum(1).numpy()) or close(
         out, (torch.softmax(logits, dim=1) * x).sum(1).numpy()
     ):
-        raise AssertionError("you used the probabilities, not their logarithm: use torch.log_softmax(logits, dim=1).")
+        raise AssertionError(
+            "you used the probabilities, not their logarithm: the likelihood needs log-probabilities "
+            "(computed stably in log space)."
+        )
     if close(out, -(logits * x).sum(1).numpy()):
         raise AssertionError("you used the raw logits: the log-probabilities are log_softmax(logits), which subtracts logsumexp.")
     if close(out * m, ref):
@@ -74,6 +77,12 @@ def check_multinomial_nll(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tenso
     assert np.isfinite(big).all() and close(big, [1000.0], rtol=1e-3), (
         "large logits overflow: compute log_softmax directly (torch.log_softmax), not log(softmax(...))."
     )
+    nll_t = call(fn, logits.clone().requires_grad_(True), x.clone(), what="multinomial_nll")
+    if not isinstance(nll_t, torch.Tensor) or not nll_t.requires_grad:
+        raise AssertionError(
+            "the numbers are right but no gradient flows: this NLL is the training loss, so return a torch tensor "
+            "computed with torch operations (no .numpy(), .item() or .detach())."
+        )
 
 
 def _call_ease(fn: Callable[[Any, float], Any], X: Any, lam: float) -> Any:
@@ -111,9 +120,7 @@ def check_ease_weights(fn: Callable[[Any, float], Any]) -> None:
         raise AssertionError("B has shape (n_users, n_users): the Gram matrix is X.T @ X (items x items), not X @ X.T.")
     assert out.shape == (7, 7), f"B must have shape (n_items, n_items)=(7, 7), got {out.shape}."
     if close(out, ref.T):
-        raise AssertionError(
-            "you divided each row by P_jj: divide each column j by P_jj, i.e. P / np.diag(P)[None, :] (or P / np.diag(P))."
-        )
+        raise AssertionError("you divided each row by P_jj: the closed form divides each COLUMN j by P_jj.")
     if close(out, -ref) or close(out, np.eye(7) + P / np.diag(P)[None, :]):
         raise AssertionError("sign error: B = I - P / diag(P), so off-diagonal weights are -P_ij / P_jj.")
     if close(out, P / np.diag(P)[None, :]) or close(out, -P / np.diag(P)[None, :]):
@@ -123,7 +130,7 @@ def check_ease_weights(fn: Callable[[Any, float], Any]) -> None:
         raise AssertionError("lambda is missing: P = inv(X.T @ X + lam * I).")
     P1 = np.linalg.inv(G + lam)
     if close(out, np.eye(7) - P1 / np.diag(P1)[None, :]):
-        raise AssertionError("lambda was added to every entry: add it to the diagonal only, X.T @ X + lam * np.eye(n_items).")
+        raise AssertionError("lambda was added to every entry of the Gram matrix: the ridge penalty goes on its diagonal only.")
     assert np.allclose(np.diag(out), 0, atol=1e-8), "the diagonal of B must be 0 (an item may not predict itself)."
     assert close(out, ref), "B does not match I - P / diag(P) with P = inv(X.T @ X + lam * I)."
     sparse = to_numpy(_call_ease(fn, sp.csr_matrix(X), lam), "ease_weights")
@@ -147,7 +154,7 @@ def check_mask_foldin(fn: Callable[[np.ndarray, Any], np.ndarray]) -> None:
     assert out.shape == scores.shape, f"return the scores' shape {scores.shape}, got {out.shape}."
     if np.isnan(out).any():
         raise AssertionError(
-            "your result holds NaN: inf * 0 gives NaN: set the entries, don't multiply (S[foldin != 0] = -np.inf)."
+            "your result holds NaN: inf * 0 gives NaN, so multiplying by a mask fails; assign the masked entries instead."
         )
     if np.isposinf(out[foldin == 1]).any():
         raise AssertionError("+inf ranks masked items FIRST: set the fold-in items to -np.inf.")
@@ -244,3 +251,117 @@ def check_fund_ndcg(
             f"ndcg_pop={ndcg_pop:.3f}, ndcg_ease={ndcg_ease:.3f} are below the reference "
             f"({pop_ref:.3f}, {ease_ref:.3f}): {unmasked} Also choose lambda by validation NDCG@{k} from {list(lambdas)}."
         )
+
+
+def check_ndcg_at_k(fn: Callable[[np.ndarray, object, int], np.ndarray]) -> None:
+    """Check ``fn(scores, heldout, k)`` returns NDCG@k per user, as :func:`course_lib.metrics.ndcg_at_k`."""
+
+    def run(scores: np.ndarray, held: object, k: int) -> np.ndarray:
+        return to_numpy(call(fn, scores.copy(), held, k, what="ndcg_at_k"), "ndcg_at_k")
+
+    scores = np.array([[0.9, 0.8, 0.1, 0.2, -np.inf]])
+    first = run(scores, np.array([[1, 0, 0, 0, 0]]), 3)
+    if first.shape == ():
+        raise AssertionError("return one value per user, shape (n_users,), not a single number: do not average.")
+    assert first.shape == (1,), f"expected shape (n_users,)=(1,), got {first.shape}."
+    if not np.isfinite(first).all():
+        raise AssertionError(
+            "a hit at rank 1 gave a non-finite value: the discount is 1/log2(rank + 1) "
+            "with ranks from 1, so log2(2) = 1 at the top."
+        )
+    if close(first, [0.0]):
+        raise AssertionError("the top-scored item is a hit but NDCG is 0: rank items by descending score (np.argsort(-scores)).")
+    if close(first, [1 / math.log2(3)]):
+        raise AssertionError("off by one in the discount: the item at rank 1 is discounted by 1/log2(1 + 1) = 1.")
+    assert close(first, [1.0]), f"a single held-out item ranked first must give NDCG 1, got {first[0]:.4f}."
+    second = run(scores, np.array([[0, 1, 0, 0, 0]]), 3)
+    expected = 1 / math.log2(3)
+    if close(second, [1 / math.log2(4)]) or close(second, [math.log2(3) / math.log2(4)]):
+        raise AssertionError("off by one in the discount: rank 2 must be discounted by 1/log2(3), not 1/log2(4).")
+    if close(second, [1.0]):
+        raise AssertionError("a hit at rank 2 scored 1: apply the discount 1/log2(rank + 1) to each hit.")
+    assert close(second, [expected]), f"a single hit at rank 2 should give 1/log2(3)={expected:.4f}, got {second[0]:.4f}."
+    both = run(scores, np.array([[1, 1, 0, 0, 0]]), 3)
+    if both[0] > 1 + 1e-9:
+        raise AssertionError("NDCG above 1: divide the DCG by the ideal DCG (all held-out items ranked first).")
+    assert close(both, [1.0]), f"two held-out items ranked 1 and 2 should give NDCG 1, got {both[0]:.4f}."
+    beyond = run(np.array([[5.0, 4, 3, 2]]), np.array([[0, 0, 1, 0]]), 2)
+    if beyond[0] > 1e-9:
+        raise AssertionError("a hit at rank 3 counted in NDCG@2: only the top k items count (rank <= k).")
+    many = run(np.array([[5.0, 4, 3, 2, 1, 0]]), np.array([[1, 1, 0, 1, 1, 1]]), 2)
+    if many[0] < 1 - 1e-9:
+        raise AssertionError("the ideal DCG must count at most k hits: use min(k, number held out), so a perfect top-k scores 1.")
+    rng = np.random.default_rng(1)
+    S = rng.normal(size=(8, 30))
+    H = (rng.random((8, 30)) < 0.2).astype(int)
+    H[:, 0] = 1
+    S[:, 1] = -np.inf
+    H[:, 1] = 0
+    try:
+        got = run(S, sp.csr_matrix(H), 10)
+    except (TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise AssertionError(
+            f"heldout may be a scipy sparse matrix; convert it first with .toarray() ({type(exc).__name__}: {exc})."
+        ) from None
+    ref = _ndcg_ref(S, H, 10)
+    assert close(got, ref), f"NDCG@10 on random data differs from the reference: expected {ref.round(3)}, got {np.round(got, 3)}."
+
+
+register_hints(
+    Hint(
+        "check_multinomial_nll",
+        "multinomial_nll",
+        (
+            "the multinomial likelihood turns each user's logits into probabilities over the items (a softmax) and scores "
+            "the items the user has; the loss is minus its log, one value per user (Chapter 3, the Mult-VAE likelihood)."
+        ),
+        "-(torch.log_softmax(logits, dim=1) * x).sum(dim=1).",
+    ),
+    Hint(
+        "check_ndcg_at_k",
+        "ndcg_at_k",
+        (
+            "rank each user's items by descending score, discount the hits in the top k by their rank on a log scale, and "
+            "divide by the best DCG that user could reach (Chapter 3, NDCG)."
+        ),
+        (
+            "H = heldout.toarray() if sparse; top = np.argsort(-scores, axis=1)[:, :k]; hits = np.take_along_axis(H, top, "
+            "axis=1); disc = 1 / np.log2(np.arange(2, k + 2)); dcg = hits @ disc; idcg = "
+            "np.cumsum(disc)[np.minimum(H.sum(1), k) - 1]; return dcg / idcg."
+        ),
+    ),
+    Hint(
+        "check_ease_weights",
+        "ease_weights",
+        (
+            "EASE is a ridge regression of each item on all the other items, solved in closed form under the constraint "
+            "that no item predicts itself (Chapter 3, EASE)."
+        ),
+        (
+            "G = X.T @ X as a dense array; add lam to its diagonal only; P = np.linalg.inv(G); B = -P / np.diag(P) (each "
+            "column j divided by P[j, j]); set the diagonal of B to 0."
+        ),
+    ),
+    Hint(
+        "check_mask_foldin",
+        "mask_foldin",
+        (
+            "items a held-out user already holds must not be recommended again: give them a score that ranks last, and "
+            "leave the caller's array untouched (Chapter 3, the fold-in)."
+        ),
+        "out = np.array(scores, dtype=float) (a copy); F = foldin.toarray() if sparse; out[F != 0] = -np.inf; return out.",
+    ),
+    Hint(
+        "check_fund_ndcg",
+        "fund_ndcg",
+        (
+            "fit on the training investors only, choose lambda on the validation investors, then score the test investors "
+            "from their fold-in part with that part masked (Chapter 3, the strong-generalisation protocol)."
+        ),
+        (
+            "popularity scores: np.tile(popularity, (n_test, 1)); EASE scores: split.test_foldin @ "
+            "ease_weights(split.train, lam), lam chosen by the mean validation NDCG@10 of mask_foldin(split.val_foldin @ B,"
+            " split.val_foldin); report the mean test NDCG@10 of each as a float."
+        ),
+    ),
+)

@@ -79,7 +79,7 @@ def test_threshold_right():
         (lambda tr, te, c=0.05: te > np.quantile(tr, 0.95), "hard-code 0.05"),
         (lambda tr, te, c=0.05: np.where(te > np.quantile(tr, 1 - c), -1, 1), "return booleans"),
         (lambda tr, te, c=0.05: np.quantile(tr, 1 - c), "one flag per test row"),
-        (lambda tr, te, c=0.05: te > tr.max(), "expected"),
+        (lambda tr, te, c=0.05: te > tr.max(), "not the maximum"),
         (lambda tr, te, c=0.05: te > np.quantile(tr, c), "contamination quantile \\(lower tail\\)"),
         (lambda tr, te, c=0.05: te > np.percentile(tr, 100 * c), "contamination quantile \\(lower tail\\)"),
         (lambda tr, te, c=0.05: te >= np.quantile(tr, c), "contamination quantile \\(lower tail\\)"),
