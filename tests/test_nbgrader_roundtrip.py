@@ -39,6 +39,12 @@ MISTAKES = {
         "check_kl_normal",
         "twice too large",
     ),
+    "02b_conditional_autoencoder": (
+        "answer_my_managed_portfolios",
+        'return np.einsum("tnp,tn->tp", characteristics[1:], returns[1:]) / returns.shape[1]',
+        "check_managed_portfolios",
+        "look-ahead",
+    ),
     "03_multvae_recommendation": (
         "answer_multinomial_nll",
         "return (torch.log_softmax(logits, dim=1) * x).sum(dim=1)",

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..conditional import managed_portfolios as _managed
-from ._common import call, close, to_numpy
+from ._common import Hint, call, close, register_hints, to_numpy
 
 __all__ = ["check_managed_portfolios", "check_rank_normalize", "check_r2_scores"]
 
@@ -165,3 +165,36 @@ def check_r2_scores(fn: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray
     assert np.isclose(pred, ref_pred, atol=1e-6), (
         f"predictive R^2: expected {ref_pred:.4f}, got {pred:.4f}: forecast = betas @ train_factors.mean(0)."
     )
+
+
+register_hints(
+    Hint(
+        "check_managed_portfolios",
+        "my_managed_portfolios",
+        (
+            "a managed portfolio weights each stock's return by its characteristic known at the previous period and"
+            " averages over the stocks, one row per period after the first (Chapter 2b, 'managed portfolios')."
+        ),
+        "pair characteristics[:-1] with returns[1:] and average over stocks: np.einsum('tnp,tn->tp', Z_lag, R) / N.",
+    ),
+    Hint(
+        "check_rank_normalize",
+        "my_rank_normalize",
+        (
+            "characteristics are ranked across the stocks of one period, never over time, and the ranks are mapped"
+            " linearly so the smallest is -0.5 and the largest +0.5 (Chapter 2b, 'characteristics')."
+        ),
+        "0-based ranks per row are values.argsort(axis=1).argsort(axis=1); then ranks / (N - 1) - 0.5.",
+    ),
+    Hint(
+        "check_r2_scores",
+        "my_r2_scores",
+        (
+            "the total R-squared explains each period with that period's factors; the predictive R-squared may use only"
+            " the factor premium estimated on training periods; both divide by the raw sum of squared returns"
+            " (Chapter 2b, 'total and predictive R-squared')."
+        ),
+        "fitted = einsum('tnk,tk->tn', betas, factors); forecast = betas @ train_factors.mean(0);"
+        " r2 = 1 - sum((returns - x)**2) / sum(returns**2) for x in (fitted, forecast).",
+    ),
+)
