@@ -19,6 +19,7 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import importlib.util
+import inspect
 import pkgutil
 import re
 import shutil
@@ -167,17 +168,21 @@ def _api_reference() -> str:
     out = []
     for name in modules:
         mod = importlib.import_module(name)
-        options = ""
+        body = f".. automodule:: {name}\n"
         if hasattr(mod, "__path__"):
-            own = []
+            # Packages: the docstring, then only what is theirs, each object named explicitly.
+            body += "   :no-members:\n"
             for member in getattr(mod, "__all__", []):
                 obj = getattr(mod, member, None)
                 home = getattr(obj, "__module__", name) or name
-                if home == name or home not in modules:
-                    own.append(member)
-            options = f"   :members: {', '.join(own)}\n" if own else "   :no-members:\n"
+                # Plain data (SECTORS, ...) is described in the package docstring; autodoc would show the
+                # docstring of its type (dict) instead.
+                if member.startswith("__") or (home != name and home in modules) or not callable(obj):
+                    continue
+                kind = "class" if inspect.isclass(obj) else "function"
+                body += f"\n.. auto{kind}:: {name}.{member}\n"
         # Through eval-rst: autodoc writes reStructuredText, which MyST would otherwise read as Markdown.
-        out.append(f"## `{name}`\n\n```{{eval-rst}}\n.. automodule:: {name}\n{options}```\n")
+        out.append(f"## `{name}`\n\n```{{eval-rst}}\n{body}```\n")
     return "\n".join(out)
 
 
