@@ -279,7 +279,7 @@ def test_exercise_reached_through_the_file_browser_gives_a_hint_then_passes(lab,
     with pytest.raises(AssertionError) as hint:
         check_log_returns(wrong)
     check_log_returns(lambda prices: np.log(prices).diff().iloc[1:])
-    source = next(s for s in _code_cells(EXERCISE) if "check_log_returns(log_returns)" in s)
+    source = next(s for s in _code_cells(EXERCISE) if "def log_returns" in s)
     stub = re.search(r"^( +)# YOUR CODE HERE\n\1raise NotImplementedError\(.*\)$", source, re.M)
     assert stub, "Exercise 1 has a stub to replace"
     indent = stub.group(1)
@@ -311,26 +311,28 @@ def test_exercise_reached_through_the_file_browser_gives_a_hint_then_passes(lab,
 
     panel = _panel(page)
     cells = panel.locator(".jp-Cell")
-    index = next(i for i in range(cells.count()) if "check_log_returns(log_returns)" in cells.nth(i).inner_text())
-    cell = cells.nth(index)
-    cell.locator(".jp-InputPrompt").click()  # select the exercise cell, then run the set-up above it
+    texts = [cells.nth(i).inner_text() for i in range(cells.count())]
+    answer = cells.nth(next(i for i, t in enumerate(texts) if "def log_returns" in t))
+    checker = cells.nth(next(i for i, t in enumerate(texts) if "check_log_returns(log_returns)" in t))  # may be the same
+    answer.locator(".jp-InputPrompt").click()  # select the exercise cell, then run the set-up above it
     _menu(page, "Run", "Run All Above Selected Cell")
     _wait_idle(page)
 
-    _set_cell(page, cell, wrong_src)
-    page.keyboard.press("Shift+Enter")
-    output = cell.locator(".jp-OutputArea-output")
-    output.first.wait_for(timeout=HINT_SLOW)
-    _wait_idle(page)
-    text = "\n".join(output.all_inner_texts())
-    assert str(hint.value) in text, f"the checker's hint is not shown; output was:\n{text[-1500:]}"
+    def run_answer_and_checker(src: str) -> str:
+        _set_cell(page, answer, src)
+        page.keyboard.press("Shift+Enter")
+        _wait_idle(page)
+        checker.locator(".jp-InputPrompt").click()
+        page.keyboard.press("Shift+Enter")
+        output = checker.locator(".jp-OutputArea-output")
+        output.first.wait_for(timeout=HINT_SLOW)
+        _wait_idle(page)
+        return "\n".join(output.all_inner_texts())
 
-    _set_cell(page, cell, right_src)
-    page.keyboard.press("Shift+Enter")
-    cell.locator(".jp-OutputArea-output table").wait_for(timeout=HINT_SLOW)
-    _wait_idle(page)
-    text = "\n".join(cell.locator(".jp-OutputArea-output").all_inner_texts())
-    assert "Traceback" not in text and "Error" not in text, text[-1500:]
+    text = run_answer_and_checker(wrong_src)
+    assert str(hint.value) in text, f"the checker's hint is not shown; output was:\n{text[-1500:]}"
+    text = run_answer_and_checker(right_src)
+    assert "Traceback" not in text and "Error" not in text, f"the right answer did not pass:\n{text[-1500:]}"
     page.screenshot(path=str(lab["tmp"] / "exercise.png"))
 
 
