@@ -17,6 +17,10 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
+from ._validation import InputTypeError, check_positive_int, check_real
+
+__all__ = ["mlp", "Autoencoder", "VAE"]
+
 _ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
     "leaky_relu": nn.LeakyReLU,
@@ -46,12 +50,14 @@ def mlp(
     dropout : float
         Dropout probability after each hidden activation.
     """
-    if len(sizes) < 2 or any(int(s) < 1 for s in sizes):
-        raise ValueError(f"sizes must list at least an input and an output width, all >= 1; got {list(sizes)}.")
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
+        raise InputTypeError(f"sizes must be a sequence of layer widths, got {type(sizes).__name__}.")
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must list at least an input and an output width; got {list(sizes)}.")
+    sizes = [check_positive_int(s, f"sizes[{i}] (a layer width)") for i, s in enumerate(sizes)]
     if activation is not None and activation not in _ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r}; choose from {sorted(_ACTIVATIONS)} or None.")
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must lie in [0, 1), got {dropout}.")
+    dropout = check_real(dropout, "dropout", low=0.0, high=1.0, high_open=True)
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(nn.Linear(int(a), int(b)))
@@ -63,6 +69,22 @@ def mlp(
             if dropout > 0:
                 layers.append(nn.Dropout(dropout))
     return nn.Sequential(*layers)
+
+
+def _widths(hidden_dims: Sequence[int]) -> list[int]:
+    if isinstance(hidden_dims, (str, bytes, int)) or not hasattr(hidden_dims, "__iter__"):
+        raise InputTypeError(f"hidden_dims must be a sequence of layer widths such as (64, 32), got {hidden_dims!r}.")
+    return [check_positive_int(h, f"hidden_dims[{i}]") for i, h in enumerate(hidden_dims)]
+
+
+def _check_width(t: torch.Tensor, width: int, name: str, what: str) -> None:
+    if not isinstance(t, torch.Tensor):
+        raise InputTypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}; convert with torch.as_tensor({name}).")
+    if t.dim() == 0 or t.shape[-1] != width:
+        raise ValueError(
+            f"{name} has shape {tuple(t.shape)} but the model expects {width} {what} in its last dimension: "
+            "pass the columns the model was built for."
+        )
 
 
 class Autoencoder(nn.Module):
@@ -96,17 +118,20 @@ class Autoencoder(nn.Module):
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        hidden = [int(h) for h in hidden_dims]
-        self.input_dim, self.latent_dim = int(input_dim), int(latent_dim)
+        hidden = _widths(hidden_dims)
+        self.input_dim = check_positive_int(input_dim, "input_dim")
+        self.latent_dim = check_positive_int(latent_dim, "latent_dim")
         self.encoder = mlp([input_dim, *hidden, latent_dim], activation, batch_norm=batch_norm, dropout=dropout)
         self.decoder = mlp([latent_dim, *hidden[::-1], input_dim], activation, batch_norm=batch_norm, dropout=dropout)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Code of each row, shape (n, latent_dim)."""
+        _check_width(x, self.input_dim, "x", "features")
         return self.encoder(x)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Reconstruction from codes, shape (n, input_dim)."""
+        _check_width(z, self.latent_dim, "z", "latent dimensions")
         return self.decoder(z)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -148,8 +173,9 @@ class VAE(nn.Module):
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        hidden = [int(h) for h in hidden_dims]
-        self.input_dim, self.latent_dim = int(input_dim), int(latent_dim)
+        hidden = _widths(hidden_dims)
+        self.input_dim = check_positive_int(input_dim, "input_dim")
+        self.latent_dim = check_positive_int(latent_dim, "latent_dim")
         if hidden:
             self.encoder = mlp([input_dim, *hidden, hidden[-1]], activation, batch_norm=batch_norm, dropout=dropout)[:-1]
             head_in = hidden[-1]
@@ -162,6 +188,7 @@ class VAE(nn.Module):
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior parameters ``(mu, logvar)``, each of shape (n, latent_dim)."""
+        _check_width(x, self.input_dim, "x", "features")
         h = self.encoder(x)
         return self.fc_mu(h), self.fc_logvar(h)
 
@@ -177,6 +204,7 @@ class VAE(nn.Module):
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Decoder mean, shape (n, input_dim)."""
+        _check_width(z, self.latent_dim, "z", "latent dimensions")
         return self.decoder(z)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -188,8 +216,7 @@ class VAE(nn.Module):
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Decode ``n`` draws from the prior :math:`\\mathcal N(0, I)`; shape (n, input_dim)."""
-        if n < 1:
-            raise ValueError(f"n must be >= 1, got {n}.")
+        n = check_positive_int(n, "n")
         device = self.fc_mu.weight.device
         z = torch.randn(n, self.latent_dim, generator=generator, device="cpu").to(device)
         was_training = self.training

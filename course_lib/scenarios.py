@@ -29,18 +29,34 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from ._validation import as_2d_float
+from ._validation import align_columns, as_2d_float, check_no_constant_columns, check_nonnegative_int, check_positive_int
+
+__all__ = [
+    "gaussian_scenarios",
+    "bootstrap_scenarios",
+    "mean_pairwise_correlation",
+    "stylised_facts",
+    "correlation_distance",
+    "discriminator_auc",
+]
 
 
 def _check_n(n: int) -> None:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n (the number of scenario days) must be a positive integer, got {n!r}.")
+    check_positive_int(n, "n (the number of scenario days)")
+
+
+def _returns(X: Any, name: str, min_rows: int) -> np.ndarray:
+    """Daily returns as float64 (n_days, n_assets): finite, enough rows, no constant column (its correlation is undefined)."""
+    R = as_2d_float(X, name, min_rows=min_rows, dtype=np.float64)
+    check_no_constant_columns(R, name, getattr(X, "columns", None))
+    return R
 
 
 def gaussian_scenarios(X: Any, n: int, seed: int = 0) -> np.ndarray:
     """Draw ``n`` days from N(mean(X), cov(X)); returns shape (n, n_assets)."""
     _check_n(n)
-    X = as_2d_float(X, "X", min_rows=2).astype(np.float64)
+    check_nonnegative_int(seed, "seed")
+    X = as_2d_float(X, "X", min_rows=2, dtype=np.float64)
     rng = np.random.default_rng(seed)
     return rng.multivariate_normal(X.mean(axis=0), np.cov(X, rowvar=False), size=n, method="eigh")
 
@@ -48,7 +64,8 @@ def gaussian_scenarios(X: Any, n: int, seed: int = 0) -> np.ndarray:
 def bootstrap_scenarios(X: Any, n: int, seed: int = 0) -> np.ndarray:
     """Resample ``n`` whole days of ``X`` with replacement; returns shape (n, n_assets)."""
     _check_n(n)
-    X = as_2d_float(X, "X").astype(np.float64)
+    check_nonnegative_int(seed, "seed")
+    X = as_2d_float(X, "X", dtype=np.float64)
     rng = np.random.default_rng(seed)
     return X[rng.integers(0, len(X), size=n)]
 
@@ -60,8 +77,11 @@ def _acf1(x: np.ndarray) -> np.ndarray:
 
 
 def mean_pairwise_correlation(X: Any) -> float:
-    """Average off-diagonal correlation between the columns of ``X`` (n_days, n_assets)."""
-    C = np.corrcoef(as_2d_float(X, "X", min_rows=2).astype(np.float64), rowvar=False)
+    """Average off-diagonal correlation between the columns of ``X`` (n_days >= 2, n_assets >= 2); no constant column."""
+    R = _returns(X, "X", 2)
+    if R.shape[1] < 2:
+        raise ValueError(f"X has {R.shape[1]} column: a pairwise correlation needs at least 2 assets.")
+    C = np.corrcoef(R, rowvar=False)
     return float(C[~np.eye(len(C), dtype=bool)].mean())
 
 
@@ -75,7 +95,7 @@ def stylised_facts(X: Any) -> pd.Series:
         real returns), ``acf1_abs_returns`` (volatility clustering: > 0 for
         real returns), ``mean_correlation``, ``daily_vol``.
     """
-    R = as_2d_float(X, "X", min_rows=3).astype(np.float64)
+    R = _returns(X, "X", 3)
     return pd.Series(
         {
             "excess_kurtosis": float(np.median(kurtosis(R, axis=0, fisher=True))),
@@ -95,10 +115,12 @@ def correlation_distance(X: Any, Y: Any) -> float:
     Both inputs have shape (n_days, n_assets) with the same assets; the result
     is the root-mean-square difference of the pairwise correlations.
     """
-    A = as_2d_float(X, "X", min_rows=2).astype(np.float64)
-    B = as_2d_float(Y, "Y", min_rows=2).astype(np.float64)
+    if isinstance(X, pd.DataFrame) and isinstance(Y, pd.DataFrame):
+        Y = align_columns(Y, X.columns, "Y", "X")  # the same assets, matched by name
+    A = _returns(X, "X", 2)
+    B = _returns(Y, "Y", 2)
     if A.shape[1] != B.shape[1]:
-        raise ValueError(f"X has {A.shape[1]} assets but Y has {B.shape[1]}.")
+        raise ValueError(f"X has {A.shape[1]} assets but Y has {B.shape[1]}: pass the same assets.")
     D = np.corrcoef(A, rowvar=False) - np.corrcoef(B, rowvar=False)
     off = ~np.eye(len(D), dtype=bool)
     return float(np.sqrt((D[off] ** 2).mean()))
@@ -111,8 +133,12 @@ def discriminator_auc(real: Any, synthetic: Any, seed: int = 0, n_splits: int = 
     moments, so the classifier can see tails and dispersion. The two samples
     are subsampled to the same size. 0.5: indistinguishable; 1: trivially fake.
     """
-    A = as_2d_float(real, "real", min_rows=n_splits).astype(np.float64)
-    B = as_2d_float(synthetic, "synthetic", min_rows=n_splits).astype(np.float64)
+    n_splits = check_positive_int(n_splits, "n_splits", minimum=2)
+    check_nonnegative_int(seed, "seed")
+    if isinstance(real, pd.DataFrame) and isinstance(synthetic, pd.DataFrame):
+        synthetic = align_columns(synthetic, real.columns, "synthetic", "real")
+    A = as_2d_float(real, "real", min_rows=n_splits, dtype=np.float64)
+    B = as_2d_float(synthetic, "synthetic", min_rows=n_splits, dtype=np.float64)
     if A.shape[1] != B.shape[1]:
         raise ValueError(f"real has {A.shape[1]} assets but synthetic has {B.shape[1]}.")
     rng = np.random.default_rng(seed)

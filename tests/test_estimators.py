@@ -86,3 +86,23 @@ def test_estimators_give_clear_errors(Est, X):
     fitted = Est(epochs=1).fit(X)
     with pytest.raises(ValueError, match="features"):
         (fitted.transform if hasattr(fitted, "transform") else fitted.score_samples)(X[:, :5])
+
+
+# scikit-learn's own estimator checks, on tiny settings so they stay fast -----------------------------
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+from course_lib.estimators import EXPECTED_FAILED_CHECKS  # noqa: E402
+
+_TINY = dict(hidden_dims=(4,), epochs=2, batch_size=16)
+
+
+@parametrize_with_checks(
+    [
+        AutoencoderEmbedder(latent_dim=2, **_TINY),
+        VAEFactorModel(n_components=2, warmup_epochs=1, **_TINY),
+        VAEAnomalyDetector(latent_dim=2, warmup_epochs=1, **_TINY),
+    ],
+    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS.get(type(est).__name__, {}),
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)

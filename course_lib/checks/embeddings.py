@@ -17,11 +17,13 @@ import torch
 from sklearn.metrics import adjusted_rand_score, rand_score
 from torch import nn
 
+from .._runtime import isolated_rng
 from ._common import call, close, to_numpy
 
 __all__ = ["check_train_step", "check_encoder", "check_embed_in_order", "check_adjusted_rand"]
 
 
+@isolated_rng()  # seeds inside, leaves the learner's random state as it was
 def _tiny_autoencoder() -> nn.Module:
     torch.manual_seed(0)
     return nn.Sequential(nn.Linear(6, 3), nn.Tanh(), nn.Linear(3, 6))
@@ -110,6 +112,7 @@ def _linear_layers(module: nn.Module) -> list[nn.Linear]:
     return [m for m in module.modules() if isinstance(m, nn.Linear)]
 
 
+@isolated_rng()  # seeds inside, leaves the learner's random state as it was
 def check_encoder(fn: Callable[[int, int, Sequence[int]], nn.Module]) -> None:
     """Check ``fn(input_dim, latent_dim, hidden_dims) -> nn.Module``: Linear layers with activations between them.
 
@@ -173,6 +176,7 @@ def _accelerator() -> torch.device | None:
     return None
 
 
+@isolated_rng()  # seeds inside, leaves the learner's random state as it was
 def check_embed_in_order(fn: Callable[[nn.Module, np.ndarray, int], np.ndarray]) -> None:
     """Check ``fn(encoder, X, batch_size) -> numpy.ndarray``: codes of every row of X, in the order of X.
 

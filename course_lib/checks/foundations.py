@@ -9,12 +9,14 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from .._runtime import isolated_rng
 from ..metrics import ndcg_at_k as _ndcg_ref
 from ._common import call, close, to_numpy
 
 __all__ = ["check_reparameterize", "check_kl_normal", "check_ndcg_at_k"]
 
 
+@isolated_rng()  # seeds inside, leaves the learner's random state as it was
 def check_reparameterize(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
     """Check ``fn(mu, logvar) -> z`` draws z ~ N(mu, exp(logvar)) with gradients flowing to both inputs."""
     torch.manual_seed(0)

@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 from sklearn.preprocessing import StandardScaler
 
-from .._validation import check_frame
+from .._validation import InputTypeError, align_columns, check_frame, check_nonnegative_int, check_positive_int, check_real
+
+__all__ = ["log_returns", "rolling_features", "chronological_split", "scale_splits", "Splits"]
 
 
 def log_returns(prices: pd.DataFrame) -> pd.DataFrame:
@@ -33,11 +35,11 @@ def log_returns(prices: pd.DataFrame) -> pd.DataFrame:
     """
     if isinstance(prices, pd.Series):
         prices = prices.to_frame()
-    check_frame(prices, "prices")
-    if (prices <= 0).to_numpy().any():
-        raise ValueError("prices must be strictly positive to take logs; found zero or negative prices.")
-    if len(prices) < 2:
-        raise ValueError("need at least 2 dates of prices to compute a return.")
+    check_frame(prices, "prices", min_rows=2)
+    bad = (prices <= 0).to_numpy()
+    if bad.any():
+        where = prices.columns[bad.any(axis=0)][:5].tolist()
+        raise ValueError(f"prices must be strictly positive to take logs; found zero or negative prices in {where}.")
     return np.log(prices).diff().iloc[1:]
 
 
@@ -62,8 +64,7 @@ def rolling_features(returns: pd.DataFrame, window: int = 22) -> pd.DataFrame:
         ``window - 1`` dates are dropped because their window is incomplete.
     """
     check_frame(returns, "returns")
-    if not isinstance(window, (int, np.integer)) or window < 2:
-        raise ValueError(f"window must be an integer >= 2, got {window!r}.")
+    window = check_positive_int(window, "window", minimum=2)
     if len(returns) < window:
         raise ValueError(
             f"returns has {len(returns)} rows but window={window} needs at least {window}: "
@@ -105,16 +106,25 @@ def chronological_split(df: pd.DataFrame, train: float = 0.6, val: float = 0.2, 
     train, val : float
         Fractions of rows for training and validation; the rest is test.
     gap : int, default 0
-        Rows dropped between consecutive parts. Use ``gap=window - 1`` when
+        Rows dropped between consecutive parts (>= 0). Use ``gap=window - 1`` when
         the features are rolling windows, so no window straddles two parts.
 
     Returns
     -------
     Splits
+
+    Raises
+    ------
+    ValueError, TypeError
+        For a frame that is not sorted by unique dates, fractions outside
+        their range, a negative or non-integer ``gap``, or too few rows.
     """
     check_frame(df, "df")
-    if not (0 < train < 1 and 0 <= val < 1 and train + val < 1):
-        raise ValueError(f"need 0 < train < 1, 0 <= val and train + val < 1; got train={train}, val={val}.")
+    train = check_real(train, "train", low=0.0, high=1.0, low_open=True, high_open=True)
+    val = check_real(val, "val", low=0.0, high=1.0, high_open=True)
+    gap = check_nonnegative_int(gap, "gap")
+    if train + val >= 1:
+        raise ValueError(f"train + val must be < 1 so a test part remains; got train={train}, val={val}.")
     n = len(df)
     n_tr = int(round(n * train))
     n_va = int(round(n * val))
@@ -129,19 +139,54 @@ def chronological_split(df: pd.DataFrame, train: float = 0.6, val: float = 0.2, 
 def scale_splits(splits: Splits) -> Splits:
     """Standardise every part with a scaler fitted on the training part only.
 
+    Parameters
+    ----------
+    splits : Splits
+        From :func:`chronological_split`: ``train`` has at least 2 rows; ``val``
+        and ``test`` may be empty. Columns are matched by label: a part whose
+        columns are in another order is reordered to ``train``'s.
+
     Returns
     -------
     Splits
-        New frames (same index and columns) and the fitted ``scaler``.
+        New frames (same index; every part with ``train``'s column order) and the fitted ``scaler``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For NaN/inf, non-numeric or unsorted parts, parts out of time order,
+        columns that cannot be matched by label, or a constant training column.
     """
-    scaler = StandardScaler().fit(splits.train.to_numpy())
-    if np.any(scaler.scale_ == 0) or np.any(splits.train.std(ddof=0).to_numpy() == 0):
-        const = list(splits.train.columns[splits.train.std(ddof=0).to_numpy() == 0])
-        raise ValueError(f"columns {const[:5]} are constant on the training part and cannot be standardised.")
+    if not isinstance(splits, Splits):
+        raise InputTypeError(f"splits must be a Splits (from chronological_split), got {type(splits).__name__}.")
+    train = check_frame(splits.train, "splits.train", min_rows=2)
+    parts = {"val": splits.val, "test": splits.test}
+    last = train.index[-1]
+    for name, part in parts.items():
+        if not isinstance(part, pd.DataFrame):
+            raise InputTypeError(f"splits.{name} must be a DataFrame, got {type(part).__name__}.")
+        if part.empty:
+            continue
+        check_frame(part, f"splits.{name}")
+        parts[name] = part = align_columns(part, train.columns, f"splits.{name}", "splits.train")
+        if part.index[0] <= last:
+            raise ValueError(
+                f"splits.{name} starts on {part.index[0].date()}, not after the previous part (ends {last.date()}): "
+                "the parts overlap or are out of order (look-ahead). Build them with chronological_split."
+            )
+        last = part.index[-1]
+    sd = train.std(ddof=0).to_numpy()
+    if np.any(sd == 0):
+        const = list(train.columns[sd == 0])
+        raise ValueError(
+            f"splits.train has {len(const)} constant column(s) {const[:5]} (zero variance): "
+            "they cannot be standardised; drop them."
+        )
+    scaler = StandardScaler().fit(train.to_numpy())
 
     def tf(part: pd.DataFrame) -> pd.DataFrame:
         if part.empty:
             return part.copy()
         return pd.DataFrame(scaler.transform(part.to_numpy()), index=part.index, columns=part.columns)
 
-    return Splits(tf(splits.train), tf(splits.val), tf(splits.test), scaler)
+    return Splits(tf(train), tf(parts["val"]), tf(parts["test"]), scaler)

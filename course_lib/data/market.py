@@ -31,6 +31,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .._validation import check_nonnegative_int, check_positive_int, check_real
+
+__all__ = ["FactorMarket", "make_factor_market", "GICS_SECTORS"]
+
 GICS_SECTORS: tuple[str, ...] = (
     "Information Technology",
     "Health Care",
@@ -118,22 +122,24 @@ def make_factor_market(
     -------
     FactorMarket
     """
-    for name, val, low in (
-        ("n_stocks", n_stocks, 2),
-        ("n_days", n_days, 2),
-        ("n_factors", n_factors, 1),
-        ("n_sectors", n_sectors, 1),
-    ):
-        if not isinstance(val, (int, np.integer)) or val < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {val!r}.")
+    n_stocks = check_positive_int(n_stocks, "n_stocks", minimum=2)
+    n_days = check_positive_int(n_days, "n_days", minimum=2)
+    n_factors = check_positive_int(n_factors, "n_factors")
+    n_sectors = check_positive_int(n_sectors, "n_sectors")
+    check_nonnegative_int(seed, "seed")
     if n_sectors > n_stocks:
         raise ValueError(f"n_sectors={n_sectors} exceeds n_stocks={n_stocks}: every sector needs a stock.")
     if nonlinear not in (None, "squared", "regime"):
         raise ValueError(f"nonlinear must be None, 'squared' or 'regime', got {nonlinear!r}.")
-    if not -1 < autocorrelation < 1:
-        raise ValueError(f"autocorrelation must lie in (-1, 1) for a stationary AR(1), got {autocorrelation}.")
-    if tails_df is not None and tails_df <= 2:
-        raise ValueError(f"tails_df must exceed 2 so the variance is finite, got {tails_df}.")
+    nonlinear_strength = check_real(nonlinear_strength, "nonlinear_strength", low=0.0)
+    check_real(
+        autocorrelation, "autocorrelation (a stationary AR(1) coefficient)", low=-1.0, high=1.0, low_open=True, high_open=True
+    )
+    check_real(tails_df, "tails_df (> 2 so the variance is finite)", low=2.0, low_open=True, allow_none=True)
+    try:
+        pd.Timestamp(start)
+    except (TypeError, ValueError):
+        raise ValueError(f"start must be a date such as '2015-01-02', got {start!r}.") from None
 
     rng = np.random.default_rng(seed)
     K = n_factors

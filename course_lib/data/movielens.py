@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._validation import InputTypeError
+
 __all__ = ["load_movielens_100k", "movielens_100k_path"]
 
 _COLUMNS = ["user_id", "item_id", "rating", "timestamp"]
@@ -73,6 +75,8 @@ def load_movielens_100k(path: str | Path | None = None) -> pd.DataFrame:
     ValueError
         When the file is empty or does not have the four expected columns.
     """
+    if path is not None and not isinstance(path, (str, Path)):
+        raise InputTypeError(f"path must be a str or pathlib.Path to ml-100k.inter or u.data, got {type(path).__name__}.")
     path = movielens_100k_path() if path is None else Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist. " + _HOW_TO_GET)

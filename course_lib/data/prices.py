@@ -10,6 +10,10 @@ from importlib import resources
 
 import pandas as pd
 
+from .._validation import InputTypeError
+
+__all__ = ["SECTORS", "load_sp500_prices", "load_sp500_index", "load_factor_etfs"]
+
 #: GICS sector of each of the 20 stocks in :func:`load_sp500_prices` (7 sectors).
 SECTORS: dict[str, str] = {
     "AAPL": "Information Technology",
@@ -44,8 +48,22 @@ def _read(name: str) -> pd.DataFrame:
     return df.astype(float)
 
 
+def _date(value: str | None, name: str) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    if not isinstance(value, (str, pd.Timestamp)) and not hasattr(value, "year"):
+        raise InputTypeError(f"{name} must be a date string such as '2010-01-01' (or None), got {type(value).__name__}.")
+    try:
+        return pd.Timestamp(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a date such as '2010-01-01', got {value!r}.") from None
+
+
 def _slice(df: pd.DataFrame, start: str | None, end: str | None) -> pd.DataFrame:
-    out = df.loc[start:end]
+    lo, hi = _date(start, "start"), _date(end, "end")
+    if lo is not None and hi is not None and lo > hi:
+        raise ValueError(f"start={start!r} is after end={end!r}: swap them.")
+    out = df.loc[lo:hi]
     if out.empty:
         raise ValueError(
             f"no prices between start={start!r} and end={end!r}; the data cover {df.index[0].date()} to {df.index[-1].date()}."
