@@ -27,7 +27,8 @@ Data
     ``data.movielens`` (MovieLens-100k from a local file).
 Chapters
     ``portfolio`` (Chapter 1), ``factors`` and ``risk`` (Chapter 2), ``recommend`` and
-    ``recsplit`` (Chapter 3), ``anomalies`` (Chapter 4).
+    ``recsplit`` (Chapter 3), ``anomalies`` (detection) and ``latent`` (a VAE's latent
+    space: encode, decode, interpolate, augment, scenarios) (Chapter 4).
 Exercises
     ``checks`` (one checker module per chapter) and ``exercises`` (builds
     ``exercises/`` from ``solutions/``).

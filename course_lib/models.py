@@ -19,7 +19,7 @@ from torch import nn
 
 from ._validation import InputTypeError, check_positive_int, check_real
 
-__all__ = ["mlp", "Autoencoder", "VAE"]
+__all__ = ["mlp", "Autoencoder", "VAE", "eval_mode"]
 
 _ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
