@@ -40,9 +40,10 @@ Inputs
     :func:`choose_n_components` picks the number of factors from the data
     (Marchenko-Pastur edge or explained variance), without the simulator's answer.
 
-Baselines, in scikit-learn's outlier-detector style (``fit``,
-``score_samples``: lower is more abnormal, ``decision_function``, ``predict``:
--1 for outliers; ``calibrate`` refits the threshold on held-out rows)
+Baselines
+    In scikit-learn's outlier-detector style (``fit``, ``score_samples``: lower
+    is more abnormal, ``decision_function``, ``predict``: -1 for outliers;
+    ``calibrate`` refits the threshold on held-out rows):
     :class:`MahalanobisDetector` (shrunk covariance) and
     :class:`PCAReconstructionDetector`; use them beside
     ``sklearn.ensemble.IsolationForest`` and

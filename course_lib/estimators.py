@@ -343,7 +343,8 @@ class VAEAnomalyDetector(OutlierMixin, _TorchEstimator):
     val_fraction : float, default 0.0
         Share of the rows passed to ``fit`` (the last ones) held out of training;
         when positive, the threshold is calibrated on them (see above).
-    Other parameters as in :class:`VAEFactorModel`.
+    **other parameters**
+        As in :class:`VAEFactorModel`.
 
     Attributes
     ----------
