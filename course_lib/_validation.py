@@ -17,7 +17,12 @@ pandas
 Scalars
     :func:`check_positive_int`, :func:`check_nonnegative_int`,
     :func:`check_real` (finite, within bounds), :func:`check_probability`,
-    :func:`check_schedule_value`.
+    :func:`check_schedule_value`, :func:`check_seed`.
+Chapter modules
+    :func:`check_sparse` (scipy.sparse: shape, finite, non-negative for
+    implicit feedback), :func:`check_index_array` (integer positions, in range,
+    no duplicate picks), :func:`check_unique_names`, :func:`as_nd_float`
+    (panels of any number of dimensions).
 """
 
 from __future__ import annotations
