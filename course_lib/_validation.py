@@ -17,7 +17,12 @@ pandas
 Scalars
     :func:`check_positive_int`, :func:`check_nonnegative_int`,
     :func:`check_real` (finite, within bounds), :func:`check_probability`,
-    :func:`check_schedule_value`.
+    :func:`check_schedule_value`, :func:`check_seed`.
+Chapter modules
+    :func:`check_sparse` (scipy.sparse: shape, finite, non-negative for
+    implicit feedback), :func:`check_index_array` (integer positions, in range,
+    no duplicate picks), :func:`check_unique_names`, :func:`as_nd_float`
+    (panels of any number of dimensions).
 """
 
 from __future__ import annotations
@@ -44,6 +49,11 @@ __all__ = [
     "check_real",
     "check_probability",
     "check_schedule_value",
+    "check_seed",
+    "check_sparse",
+    "check_index_array",
+    "check_unique_names",
+    "as_nd_float",
 ]
 
 
@@ -301,3 +311,74 @@ def check_schedule_value(value: Any, name: str, epoch: int) -> float:
             "Check its parameters (for example linear_anneal(beta_max, warmup_epochs))."
         )
     return v
+
+
+# Additions for the chapter modules ------------------------------------------------------------------------
+def check_seed(value: Any, name: str = "seed") -> int:
+    """Return ``value`` as a seed: an ``int`` >= 0 (floats, bools, text and negatives are refused)."""
+    return check_nonnegative_int(value, name)
+
+
+def check_sparse(X: Any, name: str = "X", *, nonnegative: bool = False) -> Any:
+    """Check a 2-D scipy.sparse matrix: non-empty, finite, real stored values (and >= 0 on request).
+
+    Returns the matrix unchanged (no copy). For implicit feedback (0/1 or counts)
+    pass ``nonnegative=True``: a negative entry is then refused.
+    """
+    if not sp.issparse(X):
+        raise InputTypeError(f"{name} must be a scipy.sparse matrix, got {type(X).__name__}.")
+    if len(X.shape) != 2 or 0 in X.shape:
+        raise ValueError(f"{name} must be a non-empty 2-D (users x items) matrix, got shape {X.shape}.")
+    data = X.data if hasattr(X, "data") else X.tocsr().data
+    if np.iscomplexobj(data):
+        raise ValueError(f"{name} holds complex numbers; pass real values.")
+    if data.dtype.kind not in "biuf":
+        raise InputTypeError(f"{name} must hold numbers, got dtype {data.dtype}.")
+    check_finite(data, name)
+    if nonnegative and data.size and data.min() < 0:
+        raise ValueError(f"{name} holds negative values; implicit feedback must be >= 0 (0/1 or counts).")
+    return X
+
+
+def check_index_array(
+    value: Any, name: str, n: int, *, ndim: int | None = None, unique: bool = False, what: str = "positions"
+) -> np.ndarray:
+    """Return ``value`` as an integer array of positions in ``[0, n)`` (optionally of ``ndim`` dims, unique per row)."""
+    if value is None or isinstance(value, (str, bytes, dict, set)):
+        raise InputTypeError(f"{name} must be an array of integer positions, got {type(value).__name__}.")
+    arr = np.asarray(value)
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
+        raise InputTypeError(f"{name} must hold integer {what}, got dtype {arr.dtype}.")
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must be a non-empty {ndim}-D array, got shape {arr.shape}.")
+    if arr.size == 0:
+        raise ValueError(f"{name} must be non-empty, got shape {arr.shape}.")
+    if arr.min() < 0 or arr.max() >= n:
+        raise ValueError(f"{name} must hold integer {what} in [0, {n - 1}], got values in [{arr.min()}, {arr.max()}].")
+    if unique:
+        rows = np.sort(arr.reshape(-1, arr.shape[-1]), axis=-1)
+        if (np.diff(rows, axis=-1) == 0).any():
+            raise ValueError(f"{name} repeats a position within a row; each entry must be distinct (no duplicate picks).")
+    return arr
+
+
+def check_unique_names(names: Any, name: str = "names") -> list:
+    """Return ``names`` as a list, refusing duplicates (they would make pairs or weights ambiguous)."""
+    if isinstance(names, (str, bytes)) or names is None:
+        raise InputTypeError(f"{name} must be a sequence of labels, got {type(names).__name__}.")
+    out = list(names)
+    if len(set(out)) != len(out):
+        dup = pd.Index(out)[pd.Index(out).duplicated()][0]
+        raise ValueError(f"{name} has duplicates (first: {dup!r}); every label must be unique.")
+    return out
+
+
+def as_nd_float(x: Any, name: str, *, ndim: int | None = None, dtype: Any = np.float64) -> np.ndarray:
+    """Return ``x`` as a finite, non-empty float array (of ``ndim`` dimensions when given); errors as :func:`as_2d_float`."""
+    arr = _to_numeric(x, name, dtype)
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {arr.shape}.")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape}).")
+    check_finite(arr, name)
+    return arr

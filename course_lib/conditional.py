@@ -24,6 +24,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._validation import InputTypeError, _to_numeric, as_nd_float, check_positive_int, check_real, check_seed
+
 __all__ = [
     "lag_characteristics",
     "managed_portfolios",
@@ -40,8 +42,8 @@ __all__ = [
 
 # --------------------------------------------------------------------------- checks
 def _check_panel(Z: Any, R: Any, *, min_periods: int = 2, z_name: str = "Z", r_name: str = "R") -> tuple[np.ndarray, np.ndarray]:
-    Z = np.asarray(Z, dtype=float)
-    R = np.asarray(R, dtype=float)
+    Z = _to_numeric(Z, z_name, np.float64)
+    R = _to_numeric(R, r_name, np.float64)
     if Z.ndim != 3:
         raise ValueError(f"{z_name} must be 3-D (periods, stocks, characteristics), got shape {Z.shape}.")
     if R.ndim != 2:
@@ -116,7 +118,7 @@ def total_r2(returns: Any, fitted: Any) -> float:
     ----------
     returns, fitted : array, same shape (any)
     """
-    r, f = np.asarray(returns, dtype=float), np.asarray(fitted, dtype=float)
+    r, f = as_nd_float(returns, "returns"), as_nd_float(fitted, "fitted")
     if r.shape != f.shape:
         raise ValueError(f"fitted has shape {f.shape} but returns has {r.shape}: they must match.")
     if not (np.all(np.isfinite(r)) and np.all(np.isfinite(f))):
@@ -138,7 +140,7 @@ def predictive_r2(returns: Any, betas: Any, premia: Any) -> float:
     premia : array, shape (K,)
         Factor means estimated on the **training** periods (never the test periods' realised factors).
     """
-    b, lam = np.asarray(betas, dtype=float), np.asarray(premia, dtype=float).reshape(-1)
+    b, lam = as_nd_float(betas, "betas"), as_nd_float(premia, "premia").reshape(-1)
     if b.ndim != 3 or b.shape[2] != lam.shape[0]:
         raise ValueError(f"betas must have shape (T, N, K) with K = len(premia) = {lam.shape[0]}, got {b.shape}.")
     return total_r2(returns, b @ lam)
@@ -150,8 +152,7 @@ class _Model:
     premia_: np.ndarray
 
     def _check_k(self, n_factors: int) -> None:
-        if isinstance(n_factors, bool) or not isinstance(n_factors, (int, np.integer)) or n_factors < 1:
-            raise ValueError(f"n_factors must be a positive integer, got {n_factors!r}.")
+        check_positive_int(n_factors, "n_factors")
 
     def betas(self, Z: Any) -> np.ndarray:  # pragma: no cover - interface
         raise NotImplementedError
@@ -217,6 +218,8 @@ class LinearConditional(_Model):
 
     def __init__(self, n_factors: int = 3, max_iter: int = 200, tol: float = 1e-8) -> None:
         self._check_k(n_factors)
+        max_iter = check_positive_int(max_iter, "max_iter")
+        tol = check_real(tol, "tol", low=0.0, low_open=True)
         self.n_factors, self.max_iter, self.tol = int(n_factors), int(max_iter), float(tol)
 
     @staticmethod
@@ -339,8 +342,17 @@ class ConditionalAutoencoder(_Model):
         device: str | torch.device = "cpu",
     ) -> None:
         self._check_k(n_factors)
-        if not epochs >= 1 or not lr > 0 or l1 < 0 or patience < 1:
+        epochs = check_positive_int(epochs, "epochs")
+        patience = check_positive_int(patience, "patience")
+        seed = check_seed(seed)
+        for nm, v in (("lr", lr), ("l1", l1)):
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)) or not np.isfinite(v):
+                raise InputTypeError(f"{nm} must be a finite number, got {v!r}.")
+        if not lr > 0 or l1 < 0:
             raise ValueError(f"need epochs >= 1, lr > 0, l1 >= 0 and patience >= 1, got {epochs}, {lr}, {l1}, {patience}.")
+        if isinstance(hidden, (int, np.integer, str)) or not hasattr(hidden, "__iter__"):
+            raise InputTypeError(f"hidden must be a tuple of layer widths, e.g. (32,), got {hidden!r}.")
+        hidden = tuple(check_positive_int(h, f"hidden[{i}]") for i, h in enumerate(hidden))
         self.n_factors, self.hidden = int(n_factors), tuple(int(h) for h in hidden)
         self.epochs, self.lr, self.l1, self.patience, self.seed = int(epochs), float(lr), float(l1), int(patience), int(seed)
         self.device = torch.device(device)
@@ -396,7 +408,9 @@ class ConditionalAutoencoder(_Model):
         return self
 
     def betas(self, Z: Any) -> np.ndarray:
-        Z = np.asarray(Z, dtype=float)
+        if not hasattr(self, "net_"):
+            raise ValueError("this ConditionalAutoencoder is not fitted yet: call fit(Z, R) first.")
+        Z = as_nd_float(Z, "Z")
         if Z.ndim != 3 or not np.all(np.isfinite(Z)):
             raise ValueError(f"Z must be a finite 3-D array (T, N, P), got shape {Z.shape}.")
         with torch.no_grad():
@@ -410,6 +424,10 @@ class ConditionalAutoencoder(_Model):
 
 def evaluate(model: _Model, Z: Any, R: Any) -> dict[str, float]:
     """Total and predictive R^2 of a fitted model on (usually test) arrays ``Z`` (T, N, P), ``R`` (T, N)."""
+    if not isinstance(model, _Model):
+        raise InputTypeError(
+            f"model must be a fitted StaticPCA, LinearConditional or ConditionalAutoencoder, got {type(model).__name__}."
+        )
     return {"total_r2": total_r2(R, model.fitted(Z, R)), "predictive_r2": total_r2(R, model.predicted(Z))}
 
 
@@ -428,7 +446,7 @@ def paired_r2_difference(returns: Any, fit_a: Any, fit_b: Any) -> tuple[float, f
     -------
     (difference, standard_error) : tuple of float
     """
-    r, a, b = (np.asarray(x, dtype=float) for x in (returns, fit_a, fit_b))
+    r, a, b = (as_nd_float(x, nm) for x, nm in ((returns, "returns"), (fit_a, "fit_a"), (fit_b, "fit_b")))
     if r.ndim != 2 or a.shape != r.shape or b.shape != r.shape:
         raise ValueError(f"returns, fit_a and fit_b must share one 2-D shape (T, N), got {r.shape}, {a.shape}, {b.shape}.")
     if r.shape[0] < 3:

@@ -33,7 +33,7 @@ import pandas as pd
 import torch
 from sklearn.base import clone
 
-from ._validation import as_2d_float, check_finite
+from ._validation import align_columns, align_index, as_2d_float, check_finite, check_positive_int, check_real, check_seed
 from .losses import gaussian_nll, kl_normal
 from .metrics import active_units, factor_recovery_r2, variance_explained
 
@@ -49,6 +49,8 @@ __all__ = [
 
 
 def _check_pair(X_train: Any, X_test: Any) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(X_train, pd.DataFrame) and isinstance(X_test, pd.DataFrame):
+        X_test = align_columns(X_test, X_train.columns, "X_test", "X_train")  # columns matched by name, not position
     Xtr = as_2d_float(X_train, "X_train", min_rows=2)
     Xte = as_2d_float(X_test, "X_test", min_rows=1)
     if Xtr.shape[1] != Xte.shape[1]:
@@ -173,8 +175,7 @@ def average_loadings(model: Any, Z: Any, eps: float = 1e-2) -> np.ndarray:
         Shape (n_assets, k): column j holds the loadings on factor j.
     """
     Z = as_2d_float(Z, "Z").astype(np.float64)
-    if not eps > 0:
-        raise ValueError(f"eps must be > 0, got {eps}.")
+    eps = check_real(eps, "eps", low=0.0, low_open=True)
     n, k = Z.shape
     steps = np.eye(k) * eps
     plus = (Z[None, :, :] + steps[:, None, :]).reshape(k * n, k)
@@ -227,11 +228,14 @@ def beta_sweep(
 
     Xtr, Xte = _check_pair(X_train, X_test)
     fac = _check_factors(factors_train, factors_test, len(Xtr), len(Xte))
+    if any(isinstance(b, (str, bytes, bool, np.bool_)) or b is None for b in betas):
+        raise ValueError(f"every beta must be a finite number >= 0, got {list(betas)}.")
     betas = [float(b) for b in betas]
     if not betas:
         raise ValueError("betas is empty: pass e.g. [0.1, 0.5, 2, 8, 32].")
     if any(not np.isfinite(b) or b < 0 for b in betas):
         raise ValueError(f"every beta must be a finite number >= 0, got {betas}.")
+    check_real(kl_threshold, "kl_threshold")
     if not kl_threshold >= 0:
         raise ValueError(f"kl_threshold must be >= 0 nats, got {kl_threshold}.")
     rows, fitted = [], {}
@@ -299,6 +303,8 @@ def nonlinear_recovery_r2(
     """
     from sklearn.kernel_ridge import KernelRidge
 
+    factors, latents = align_index(factors, latents, ("factors", "latents"))
+    factors_test, latents_test = align_index(factors_test, latents_test, ("factors_test", "latents_test"))
     F = as_2d_float(factors, "factors", min_rows=10).astype(np.float64)
     Z = as_2d_float(latents, "latents", min_rows=10).astype(np.float64)
     Ft = as_2d_float(factors_test, "factors_test").astype(np.float64)
@@ -309,9 +315,9 @@ def nonlinear_recovery_r2(
         raise ValueError(f"factors_test has {len(Ft)} rows but latents_test has {len(Zt)}: they must be the same (test) days.")
     if Ft.shape[1] != F.shape[1] or Zt.shape[1] != Z.shape[1]:
         raise ValueError("factors_test/latents_test must have the same columns as factors/latents.")
-    if not 0 < val_fraction < 1:
-        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}.")
-    alphas, gammas = [float(a) for a in alphas], [float(g) for g in gammas]
+    val_fraction = check_real(val_fraction, "val_fraction", low=0.0, high=1.0, low_open=True, high_open=True)
+    alphas = [check_real(a, "alphas[i]") for a in alphas]
+    gammas = [check_real(g, "gammas[i]") for g in gammas]
     if not alphas or not gammas or min(alphas + gammas) <= 0:
         raise ValueError(f"alphas and gammas must be non-empty and > 0, got {alphas} and {gammas}.")
     mu, sd = Z.mean(axis=0), Z.std(axis=0)
@@ -429,7 +435,7 @@ def market_style_r2(
     if len(test_days) < 2 or len(test_days.difference(targets.index)):
         raise ValueError("test_days must hold at least 2 days, all in targets.index.")
     if pd.Index(fit_days).max() >= test_days.min():
-        raise ValueError("every fit day must come before every test day (no look-ahead): split the days in time.")
+        raise ValueError("fit_days and test_days overlap in time: every fit day must come before every test day (no look-ahead).")
     if not factors:
         raise ValueError("factors is empty: pass e.g. {'PCA': pd.DataFrame(pca.transform(X), index=X.index)}.")
     Y, S, m = targets.to_numpy(dtype=np.float64), style.to_numpy(dtype=np.float64), market.to_numpy(dtype=np.float64)[:, None]
@@ -476,9 +482,8 @@ def aggregate_posterior_sample(model: Any, X: Any, n: int, *, seed: int = 0) -> 
         Decoded scenarios, shape (n, n_assets), and the latent draws, shape (n, k).
     """
     X = as_2d_float(X, "X", min_rows=3)
-    if int(n) < 1:
-        raise ValueError(f"n must be >= 1, got {n}.")
+    n = check_positive_int(n, "n")
     Z = np.asarray(model.transform(X), dtype=np.float64)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     draws = rng.multivariate_normal(Z.mean(axis=0), np.atleast_2d(np.cov(Z, rowvar=False)), size=int(n), method="eigh")
     return np.asarray(model.inverse_transform(draws.astype(np.float32))), draws

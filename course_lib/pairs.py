@@ -37,7 +37,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._validation import as_2d_float, check_frame
+from ._validation import (
+    as_1d_float,
+    as_2d_float,
+    check_frame,
+    check_positive_int,
+    check_probability,
+    check_real,
+    check_seed,
+    check_unique_names,
+)
 
 __all__ = [
     "pair_names",
@@ -126,7 +135,11 @@ def hedge_ratios(log_prices: pd.DataFrame, pairs: Sequence[tuple[str, str]], *, 
     Bc = B - B.mean(0)
     var_b = (Bc**2).sum(0)
     if (var_b == 0).any():
-        raise ValueError("a second leg has a constant price over the window: its hedge ratio is undefined; drop that pair.")
+        bad = [f"{a}-{b}" for (a, b), v in zip(pairs, var_b) if v == 0]
+        raise ValueError(
+            f"pairs {bad[:3]}: the second leg has a constant price over the window, "
+            "so its hedge ratio is undefined; drop that pair."
+        )
     beta = (Bc * (A - A.mean(0))).sum(0) / var_b
     alpha = A.mean(0) - beta * B.mean(0)
     spread = A - alpha - beta * B
@@ -183,7 +196,7 @@ def engle_granger(log_prices: pd.DataFrame, pairs: Sequence[tuple[str, str]], *,
         Index ``"a-b"``; ``adf_stat``, ``p_value`` (small = cointegrated),
         ``beta`` and ``half_life`` from :func:`hedge_ratios`.
     """
-    if not isinstance(maxlag, (int, np.integer)) or isinstance(maxlag, bool) or not 0 <= maxlag <= 10:
+    if not isinstance(maxlag, (int, np.integer)) or isinstance(maxlag, (bool, np.bool_)) or not 0 <= maxlag <= 10:
         raise ValueError(f"maxlag must be an integer in [0, 10], got {maxlag!r}.")
     hr = hedge_ratios(log_prices, pairs)
     A, B = _legs(log_prices, _check_pairs(pairs, log_prices.columns))
@@ -225,11 +238,14 @@ def closest_pairs(distance: Any, names: Sequence[str], n: int) -> list[tuple[str
         Closest first.
     """
     D = as_2d_float(distance, "distance", min_rows=2).astype(np.float64)
-    names = list(map(str, names))
+    names = list(map(str, check_unique_names(names)))
     if D.shape != (len(names), len(names)):
         raise ValueError(f"distance has shape {D.shape} but there are {len(names)} names: pass a square (n, n) matrix.")
+    if not np.allclose(D, D.T, rtol=1e-6, atol=1e-9):
+        raise ValueError("distance must be symmetric (d(a, b) = d(b, a)); for example (D + D.T) / 2.")
     iu = np.triu_indices(len(names), 1)
-    if not isinstance(n, (int, np.integer)) or not 1 <= n <= len(iu[0]):
+    n = check_positive_int(n, "n")
+    if not 1 <= n <= len(iu[0]):
         raise ValueError(f"n must be an integer in [1, {len(iu[0])}], got {n!r}.")
     order = np.argsort(D[iu], kind="stable")[: int(n)]
     return [tuple(sorted((names[iu[0][k]], names[iu[1][k]]))) for k in order]
@@ -267,10 +283,10 @@ def cointegration_screen(
     list of (str, str)
     """
     log_prices = _check_prices(log_prices, "log_prices")
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be an integer >= 1, got {n!r}.")
-    if not 0 < p_max < 1:
-        raise ValueError(f"p_max must lie in (0, 1), got {p_max!r}.")
+    n = check_positive_int(n, "n")
+    if n_candidates is not None:
+        n_candidates = check_positive_int(n_candidates, "n_candidates")
+    p_max = check_probability(p_max, "p_max")
     names = list(map(str, log_prices.columns))
     n_all = len(names) * (len(names) - 1) // 2
     n_candidates = min(n_all, max(6 * int(n), 30) if n_candidates is None else int(n_candidates))
@@ -344,10 +360,11 @@ def zscore_backtest(
         raise ValueError("formation and trading must have the same columns in the same order (reindex one with the other's).")
     if trading.index[0] <= formation.index[-1]:
         raise ValueError("trading must start after formation ends: overlapping windows would leak the future into the fit.")
+    entry = check_real(entry, "entry", low=0.0, low_open=True)
+    exit = check_real(exit, "exit", low=0.0)
+    cost_bp = check_real(cost_bp, "cost_bp", low=0.0)
     if not (0 <= exit < entry):
         raise ValueError(f"need 0 <= exit < entry, got exit={exit!r}, entry={entry!r}.")
-    if not cost_bp >= 0:
-        raise ValueError(f"cost_bp must be >= 0 (basis points per leg), got {cost_bp!r}.")
     pairs = _check_pairs(pairs, formation.columns)
     hedge = hedge_ratios(formation, pairs, half_life=False)
     alpha, beta, sd = (hedge[c].to_numpy() for c in ("alpha", "beta", "spread_sd"))
@@ -386,8 +403,12 @@ def zscore_backtest(
 
 
 def annualised_stats(daily: pd.Series | np.ndarray) -> tuple[float, float]:
-    """Annualised mean return (252 x daily mean) and Sharpe ratio (sqrt(252) x mean / sd) of daily returns."""
-    d = np.asarray(daily, dtype=np.float64)
+    """Annualised mean return (252 x daily mean) and Sharpe ratio (sqrt(252) x mean / sd) of daily returns.
+
+    ``daily`` is 1-D with at least 2 finite values. Returns with zero spread
+    (a strategy that never trades) get a Sharpe ratio of 0 by definition.
+    """
+    d = as_1d_float(daily, "daily", min_len=2)
     sd = d.std(ddof=1)
     return float(d.mean() * TRADING_DAYS), float(d.mean() / sd * np.sqrt(TRADING_DAYS)) if sd > 0 else 0.0
 
@@ -418,7 +439,8 @@ def paired_difference(a: pd.Series, b: pd.Series, *, block: int = 21) -> tuple[f
     d = (a - b).to_numpy(dtype=np.float64)
     if not np.isfinite(d).all():
         raise ValueError("a - b holds NaN or infinite values: fill or drop them first.")
-    if not isinstance(block, (int, np.integer)) or block < 1 or len(d) // block < 4:
+    block = check_positive_int(block, "block")
+    if len(d) // block < 4:
         raise ValueError(f"need block >= 1 and at least 4 blocks: {len(d)} days, block={block!r}.")
     n_blocks = len(d) // block
     means = d[: n_blocks * block].reshape(n_blocks, block).mean(1)
@@ -462,10 +484,9 @@ def sharpe_difference(
         Difference, lower and upper 95% bound.
     """
     paired_difference(a, b, block=block)  # same input checks
-    if not isinstance(n_boot, (int, np.integer)) or n_boot < 100:
-        raise ValueError(f"n_boot must be an integer >= 100, got {n_boot!r}.")
+    n_boot = check_positive_int(n_boot, "n_boot", minimum=100)
     x = np.column_stack([a.to_numpy(dtype=np.float64), b.to_numpy(dtype=np.float64)])
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     s1, s2, m = _block_bootstrap_sums(x, block, n_boot, rng)
     boot = _sharpe_from_sums(s1[:, 0], s2[:, 0], m) - _sharpe_from_sums(s1[:, 1], s2[:, 1], m)
     n = len(x)
@@ -607,6 +628,9 @@ def walk_forward_pairs(
         key = {p: k for k, p in enumerate(all_pairs)}
         sample = [all_pairs[k] for k in rng.choice(len(all_pairs), size=n_pairs, replace=False)]
         chosen_by = {r: [tuple(sorted(map(str, p))) for p in selectors[r](form)][:n_pairs] for r in rules}
+        for r, chosen in chosen_by.items():
+            if chosen:  # a selector may find no pair in a window (e.g. no cointegrated pair)
+                _check_pairs(chosen, names, f"the pairs of selector {r!r}")
         chosen_by["random pairs"] = sample
         for r, chosen in chosen_by.items():
             if r in selections:

@@ -36,7 +36,17 @@ import torch
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
-from ._validation import as_2d_float, check_frame
+from ._validation import (
+    InputTypeError,
+    as_1d_float,
+    as_2d_float,
+    check_frame,
+    check_index_array,
+    check_positive_int,
+    check_real,
+    check_seed,
+    check_unique_names,
+)
 from .factors import average_loadings
 
 __all__ = [
@@ -93,7 +103,7 @@ def stock_profiles(returns: pd.DataFrame, *, center_days: bool = True) -> pd.Dat
     prof = ((returns - returns.mean()) / sd).T
     if center_days:
         prof = prof - prof.mean(axis=0)
-    prof.index.name = returns.columns.name or "ticker"
+    prof = prof.rename_axis(index=returns.columns.name or "ticker")  # a new index: never rename the caller's columns
     return prof
 
 
@@ -169,6 +179,7 @@ def decoder_loadings(model: Any, X: Any, *, scale: bool | str = True, eps: float
     X = as_2d_float(X, "X", min_rows=2)
     if in_dim > 0 and X.shape[1] != in_dim:
         raise ValueError(f"X has {X.shape[1]} columns but the model was built for {in_dim} stocks.")
+    check_real(eps, "eps", low=0.0, low_open=True)
     if scale not in (True, False, "sd", "cov"):
         raise ValueError(f"scale must be True, False, 'sd' or 'cov', got {scale!r}.")
     z = dec.transform(X)
@@ -286,8 +297,11 @@ def kmeans_labels(Z: Any, k: int, *, seed: int = 0, n_init: int = 50) -> np.ndar
     local optimum changes the answer.
     """
     Z = as_2d_float(Z, "Z")
-    if not isinstance(k, (int, np.integer)) or not 1 <= k <= len(Z):
+    k = check_positive_int(k, "k")
+    if k > len(Z):
         raise ValueError(f"k must be an integer between 1 and the number of rows ({len(Z)}), got {k!r}.")
+    n_init = check_positive_int(n_init, "n_init")
+    seed = check_seed(seed)
     return KMeans(int(k), n_init=n_init, random_state=seed).fit_predict(Z.astype(np.float64))
 
 
@@ -308,6 +322,8 @@ def cluster_scores(embeddings: Mapping[str, Any], truth: Any, k: int, *, seed: i
         One ARI per embedding (1 = the sectors exactly, about 0 = chance).
     """
     truth = np.asarray(truth)
+    if truth.ndim != 1 or (truth.dtype.kind == "f" and not np.isfinite(truth).all()):
+        raise ValueError("truth must be a 1-D array of group labels without NaN (one per stock).")
     if not embeddings:
         raise ValueError("embeddings is empty: pass a dict such as {'PCA': Z_pca, 'AE': Z_ae}.")
     out = {}
@@ -343,7 +359,9 @@ def choose_k(Z: Any, ks: Sequence[int] = range(2, 11), *, seed: int = 0, sample_
         The best ``k`` and the silhouette of every candidate (index ``k``).
     """
     Z = as_2d_float(Z, "Z")
-    ks = [int(k) for k in ks]
+    ks = [check_positive_int(k, "ks[i]") for k in ks]
+    if sample_size is not None:
+        sample_size = check_positive_int(sample_size, "sample_size", minimum=2)
     if not ks or min(ks) < 2 or max(ks) >= len(Z):
         raise ValueError(f"every k must lie in [2, n_rows - 1] = [2, {len(Z) - 1}]; got {ks}.")
     sub = None if sample_size is None or len(Z) <= sample_size else sample_size
@@ -373,14 +391,16 @@ def nearest_neighbour_pairs(Z: Any, names: Sequence[str], *, metric: str = "eucl
         Sorted pairs (each written with the two names in sorted order), no duplicates.
     """
     Z = as_2d_float(Z, "Z", min_rows=2).astype(np.float64)
-    names = list(names)
+    names = check_unique_names(names)
     if len(names) != len(Z):
         raise ValueError(f"names has {len(names)} entries but Z has {len(Z)} rows.")
     if metric == "euclidean":
         D = np.sqrt(((Z[:, None, :] - Z[None, :, :]) ** 2).sum(-1))
     elif metric == "precomputed":
         if Z.shape[0] != Z.shape[1]:
-            raise ValueError(f"a precomputed distance matrix must be square, got shape {Z.shape}.")
+            raise ValueError(f"Z: a precomputed distance matrix must be square, got shape {Z.shape}.")
+        if not np.allclose(Z, Z.T) or (Z < 0).any():
+            raise ValueError("Z: a precomputed distance matrix must be symmetric and non-negative.")
         D = Z.copy()
     else:
         raise ValueError(f"metric must be 'euclidean' or 'precomputed', got {metric!r}.")
@@ -406,8 +426,7 @@ def pair_statistics(returns: pd.DataFrame, pairs: Sequence[tuple[str, str]]) -> 
         that moves together has a small, stable spread).
     """
     check_frame(returns, "returns")
-    if len(pairs) == 0:
-        raise ValueError("pairs is empty: pass at least one (ticker, ticker) pair.")
+    pairs = _check_pair_list(pairs)
     missing = sorted({t for p in pairs for t in p} - set(returns.columns))
     if missing:
         raise ValueError(f"tickers {missing[:5]} are not columns of returns.")
@@ -418,6 +437,21 @@ def pair_statistics(returns: pd.DataFrame, pairs: Sequence[tuple[str, str]]) -> 
     spread_vol = (a - b).std(0, ddof=1) * np.sqrt(TRADING_DAYS)
     idx = pd.Index([f"{x}-{y}" for x, y in pairs], name="pair")
     return pd.DataFrame({"corr": corr, "spread_vol": spread_vol}, index=idx)
+
+
+def _check_pair_list(pairs: Any, name: str = "pairs") -> list[tuple[Any, Any]]:
+    try:
+        if isinstance(pairs, (str, bytes)) or any(isinstance(p, (str, bytes)) or len(p) != 2 for p in pairs):
+            raise TypeError
+        out = [(a, b) for a, b in pairs]
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a sequence of (ticker, ticker) tuples, e.g. [('KO', 'PEP')].") from None
+    if not out:
+        raise ValueError(f"{name} is empty: pass at least one (ticker, ticker) pair.")
+    same = [p for p in out if p[0] == p[1]]
+    if same:
+        raise ValueError(f"{name} holds a stock paired with itself: {same[:3]} (its correlation is 1 by definition); drop it.")
+    return out
 
 
 def random_pair_baseline(returns: pd.DataFrame, n_pairs: int, *, n_draws: int = 1000, seed: int = 0) -> np.ndarray:
@@ -441,13 +475,14 @@ def random_pair_baseline(returns: pd.DataFrame, n_pairs: int, *, n_draws: int = 
     check_frame(returns, "returns")
     n = returns.shape[1]
     n_all = n * (n - 1) // 2
+    n_pairs = check_positive_int(n_pairs, "n_pairs")
     if not 1 <= n_pairs <= n_all:
         raise ValueError(f"n_pairs must lie in [1, {n_all}] for {n} stocks, got {n_pairs}.")
     C = np.corrcoef(returns.to_numpy(), rowvar=False)
     iu = np.triu_indices(n, 1)
     all_corr = C[iu]
     n_draws = _check_n_draws(n_draws)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     draws = np.argsort(rng.random((n_draws, n_all)), axis=1)[:, :n_pairs]
     return all_corr[draws].mean(axis=1)
 
@@ -471,8 +506,10 @@ def one_per_cluster_picks(labels: Any, *, n_draws: int = 1000, seed: int = 0) ->
     labels = np.asarray(labels)
     if labels.ndim != 1 or labels.size == 0:
         raise ValueError(f"labels must be a non-empty 1-D array, got shape {labels.shape}.")
+    if labels.dtype.kind in "fc" and not np.isfinite(labels).all():
+        raise ValueError("labels holds NaN or infinite values; give every stock a cluster label.")
     n_draws = _check_n_draws(n_draws)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     groups = [np.flatnonzero(labels == g) for g in np.unique(labels)]
     return np.column_stack([g[rng.integers(0, len(g), n_draws)] for g in groups])
 
@@ -494,27 +531,27 @@ def random_picks(n_stocks: int, size: int, *, n_draws: int = 1000, seed: int = 0
     numpy.ndarray
         Shape (n_draws, size): column indices, distinct within each row.
     """
+    n_stocks = check_positive_int(n_stocks, "n_stocks")
+    size = check_positive_int(size, "size")
     if not 1 <= size <= n_stocks:
         raise ValueError(f"size must lie in [1, n_stocks={n_stocks}], got {size}.")
     n_draws = _check_n_draws(n_draws)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     return np.argsort(rng.random((n_draws, n_stocks)), axis=1)[:, :size]
 
 
-def _check_n_draws(n_draws: Any) -> int:
-    if isinstance(n_draws, bool) or not isinstance(n_draws, (int, np.integer)) or n_draws < 1:
-        raise ValueError(f"n_draws must be an integer >= 1 (for example n_draws=1000), got {n_draws!r}.")
+def _check_n_draws(n_draws: Any, name: str = "n_draws") -> int:
+    msg = f"{name} must be an integer >= 1 (for example {name}=1000), got {n_draws!r}."
+    if isinstance(n_draws, (bool, np.bool_)) or not isinstance(n_draws, (int, np.integer)):
+        raise InputTypeError(msg)
+    if n_draws < 1:
+        raise ValueError(msg)
     return int(n_draws)
 
 
 def _check_picks(returns: pd.DataFrame, picks: Any) -> np.ndarray:
     check_frame(returns, "returns")
-    picks = np.asarray(picks)
-    if picks.ndim != 2 or picks.size == 0:
-        raise ValueError(f"picks must be a non-empty (n_draws, size) array of column indices, got shape {picks.shape}.")
-    if not np.issubdtype(picks.dtype, np.integer) or picks.min() < 0 or picks.max() >= returns.shape[1]:
-        raise ValueError(f"picks must hold integer column indices in [0, {returns.shape[1] - 1}].")
-    return picks
+    return check_index_array(picks, "picks", returns.shape[1], ndim=2, unique=True, what="column indices")
 
 
 def portfolio_volatility(returns: pd.DataFrame, picks: Any) -> np.ndarray:
@@ -555,7 +592,7 @@ def mean_pick_correlation(returns: pd.DataFrame, picks: Any) -> np.ndarray:
     """
     picks = _check_picks(returns, picks)
     if picks.shape[1] < 2:
-        raise ValueError("each portfolio needs at least 2 stocks to have a pairwise correlation.")
+        raise ValueError("picks: each portfolio needs at least 2 stocks to have a pairwise correlation.")
     C = np.corrcoef(returns.to_numpy(), rowvar=False)
     sub = C[picks[:, :, None], picks[:, None, :]]
     m = picks.shape[1]
@@ -691,6 +728,8 @@ def _check_cov(cov: Any) -> pd.DataFrame:
         raise ValueError("cov holds NaN or infinite values: estimate it on a window without gaps (returns.dropna()).")
     if (np.diag(C) <= 0).any():
         raise ValueError("cov has a zero or negative variance on its diagonal: drop constant stocks.")
+    if not np.allclose(C, C.T, rtol=1e-6, atol=1e-12 * max(1.0, float(np.abs(C).max()))):
+        raise ValueError("cov is not symmetric: pass a covariance matrix, e.g. returns_train.cov().")
     return cov
 
 
@@ -782,9 +821,7 @@ def max_drawdown(daily_returns: Any) -> float:
     daily_returns : array-like, shape (n_days,)
         Daily log returns of a portfolio (wealth = exp(cumulative sum)).
     """
-    r = np.asarray(daily_returns, dtype=np.float64).ravel()
-    if r.size == 0 or not np.isfinite(r).all():
-        raise ValueError("daily_returns must be a non-empty series of finite returns.")
+    r = as_1d_float(daily_returns, "daily_returns")
     log_wealth = np.concatenate([[0.0], np.cumsum(r)])
     return float(1 - np.exp((log_wealth - np.maximum.accumulate(log_wealth)).min()))
 
@@ -853,15 +890,16 @@ def volatility_difference(
     for nm, w in (("w_a", w_a), ("w_b", w_b)):
         if not isinstance(w, pd.Series) or set(w.index) != set(returns_test.columns):
             raise ValueError(f"{nm} must be a Series indexed by exactly the tickers of returns_test.")
+        as_1d_float(w, nm)
     n = len(returns_test)
     if not isinstance(block, (int, np.integer)) or block < 1 or n // block < 4:
         raise ValueError(f"need block >= 1 and at least 4 blocks: {n} days, block={block!r}.")
-    n_boot = _check_n_draws(n_boot)
+    n_boot = _check_n_draws(n_boot, "n_boot")
     R = returns_test.to_numpy(dtype=np.float64)
     ra = R @ w_a.reindex(returns_test.columns).to_numpy(dtype=float)
     rb = R @ w_b.reindex(returns_test.columns).to_numpy(dtype=float)
     diff = (ra.std(ddof=1) - rb.std(ddof=1)) * np.sqrt(TRADING_DAYS)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     x = np.column_stack([ra, rb])
     c1 = np.vstack([np.zeros((1, 2)), np.cumsum(x, axis=0)])
     c2 = np.vstack([np.zeros((1, 2)), np.cumsum(x**2, axis=0)])

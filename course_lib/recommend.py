@@ -37,6 +37,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._validation import (
+    InputTypeError,
+    as_2d_float,
+    as_nd_float,
+    check_nonnegative_int,
+    check_positive_int,
+    check_probability,
+    check_real,
+    check_seed,
+    check_sparse,
+)
 from .losses import kl_normal, linear_anneal
 from .metrics import ndcg_at_k
 from .recsplit import mask_foldin
@@ -65,11 +76,12 @@ __all__ = [
 
 def _as_sparse(X: Any, name: str) -> sp.csr_matrix:
     if sp.issparse(X):
+        check_sparse(X, name, nonnegative=True)
         X = sp.csr_matrix(X, dtype=np.float32)
     else:
-        A = np.asarray(X, dtype=np.float32)
-        if A.ndim != 2:
-            raise ValueError(f"{name} must be 2-D (users x items), got shape {A.shape}.")
+        A = as_2d_float(X, name)
+        if (A < 0).any():
+            raise ValueError(f"{name} holds negative values; implicit feedback must be >= 0 (0/1 or counts).")
         X = sp.csr_matrix(A)
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"{name} is empty (shape {X.shape}).")
@@ -99,10 +111,10 @@ class RecAutoencoder(nn.Module):
         self, n_items: int, hidden: int = 600, latent: int = 200, *, variational: bool = True, dropout: float = 0.5
     ) -> None:
         super().__init__()
-        if min(n_items, hidden, latent) < 1:
-            raise ValueError(f"n_items, hidden and latent must be >= 1; got {n_items}, {hidden}, {latent}.")
-        if not 0 <= dropout < 1:
-            raise ValueError(f"dropout must lie in [0, 1), got {dropout}.")
+        n_items = check_positive_int(n_items, "n_items")
+        hidden = check_positive_int(hidden, "hidden")
+        latent = check_positive_int(latent, "latent")
+        dropout = check_real(dropout, "dropout", low=0.0, high=1.0, high_open=True)
         self.n_items, self.latent, self.variational = int(n_items), int(latent), bool(variational)
         self.drop = nn.Dropout(dropout)
         self.enc = nn.Linear(n_items, hidden)
@@ -149,8 +161,7 @@ def multinomial_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 def weighted_bce(logits: torch.Tensor, x: torch.Tensor, neg_weight: float = 0.1) -> torch.Tensor:
     """Per-user binary cross-entropy with unobserved items weighted by ``neg_weight``, shape (n_users,)."""
     _check_pair(logits, x)
-    if not 0 < neg_weight <= 1:
-        raise ValueError(f"neg_weight must lie in (0, 1], got {neg_weight}.")
+    neg_weight = check_probability(neg_weight, "neg_weight", open_high=False)
     w = x + neg_weight * (1 - x)
     return (w * F.binary_cross_entropy_with_logits(logits, x, reduction="none")).sum(dim=1)
 
@@ -168,6 +179,7 @@ def recommender_loss(
     """
     if likelihood not in ("multinomial", "bce", "gaussian"):
         raise ValueError(f"likelihood must be 'multinomial', 'bce' or 'gaussian', got {likelihood!r}.")
+    neg_weight = check_probability(neg_weight, "neg_weight", open_high=False)
 
     def loss_fn(model: RecAutoencoder, x: torch.Tensor, beta: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         mu, logvar = model.encode(x)
@@ -193,6 +205,7 @@ def predict_scores(model: RecAutoencoder, X: Any, *, batch_size: int = 2048) -> 
     X = _as_sparse(X, "X")
     if X.shape[1] != model.n_items:
         raise ValueError(f"X has {X.shape[1]} items but the model expects {model.n_items}.")
+    batch_size = check_positive_int(batch_size, "batch_size")
     was = model.training
     model.eval()
     device = next(model.parameters()).device
@@ -300,10 +313,16 @@ def train_recommender(
     X_train = _as_sparse(X_train, "X_train")
     if X_train.shape[1] != model.n_items:
         raise ValueError(f"X_train has {X_train.shape[1]} items but the model expects {model.n_items}.")
-    if beta_cap < 0:
-        raise ValueError(f"beta_cap must be >= 0, got {beta_cap}.")
-    if eval_every < 1:
-        raise ValueError(f"eval_every must be >= 1, got {eval_every}.")
+    epochs = check_positive_int(epochs, "epochs")
+    beta_cap = check_real(beta_cap, "beta_cap", low=0.0)
+    eval_every = check_positive_int(eval_every, "eval_every")
+    k = check_positive_int(k, "k")
+    if anneal_epochs is not None:
+        anneal_epochs = check_nonnegative_int(anneal_epochs, "anneal_epochs")
+    if patience is not None:
+        patience = check_positive_int(patience, "patience")
+    if val is not None and (not isinstance(val, (tuple, list)) or len(val) != 2):
+        raise InputTypeError("val must be a tuple (foldin, heldout) of two (n_val, n_items) matrices.")
     if patience is not None and (patience < 1 or val is None):
         raise ValueError(f"patience must be >= 1 and needs val=(foldin, heldout) to monitor; got patience={patience}.")
     anneal = max(1, int(0.8 * epochs)) if anneal_epochs is None else anneal_epochs
@@ -361,13 +380,12 @@ def posterior_scores(model: RecAutoencoder, X: Any, n_samples: int = 100, *, see
     """
     if not model.variational:
         raise ValueError("posterior sampling needs a variational model (RecAutoencoder(variational=True)).")
-    if n_samples < 1:
-        raise ValueError(f"n_samples must be >= 1, got {n_samples}.")
+    n_samples = check_positive_int(n_samples, "n_samples")
+    seed = check_seed(seed)
     X = _as_sparse(X, "X")
     if X.shape[1] != model.n_items:
         raise ValueError(f"X has {X.shape[1]} items but the model expects {model.n_items}.")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
+    batch_size = check_positive_int(batch_size, "batch_size")
     was = model.training
     model.eval()
     device = next(model.parameters()).device
@@ -388,6 +406,7 @@ def posterior_scores(model: RecAutoencoder, X: Any, n_samples: int = 100, *, see
 def popularity_scores(X_train: Any, n_users: int) -> np.ndarray:
     """Every user gets the training users' item counts as scores, shape (n_users, n_items)."""
     X = _as_sparse(X_train, "X_train")
+    n_users = check_positive_int(n_users, "n_users")
     if n_users < 1:
         raise ValueError(f"n_users must be >= 1, got {n_users}.")
     counts = np.asarray(X.sum(axis=0), dtype=np.float64).ravel()
@@ -410,6 +429,8 @@ def ease_weights(X: Any, lam: float) -> np.ndarray:
         Scores are ``X_foldin @ B``.
     """
     X = _as_sparse(X, "X")
+    if isinstance(lam, (bool, np.bool_, str, bytes)) or lam is None:
+        raise InputTypeError(f"lam must be a finite number > 0 (e.g. 100, or tune it with tune_ease), got {lam!r}.")
     if not (np.isfinite(lam) and lam > 0):
         raise ValueError(f"lam must be a finite number > 0 (e.g. 100, or tune it with tune_ease), got {lam}.")
     G = (X.T @ X).toarray().astype(np.float64)
@@ -437,6 +458,8 @@ def tune_ease(
     Fv, H = _as_sparse(foldin, "foldin"), _as_sparse(heldout, "heldout")
     if Fv.shape[1] != X.shape[1] or Fv.shape != H.shape:
         raise ValueError(f"foldin {Fv.shape}/heldout {H.shape} must be (n_val, {X.shape[1]}).")
+    k = check_positive_int(k, "k")
+    lambdas = [check_real(v, "lambdas[i]") for v in lambdas]
     if len(lambdas) == 0 or not all(np.isfinite(v) and v > 0 for v in lambdas):
         raise ValueError(f"lambdas must be a non-empty list of finite positive numbers, got {list(lambdas)}.")
     s, V = np.linalg.eigh((X.T @ X).toarray().astype(np.float64))
@@ -470,6 +493,8 @@ def latent_neighbour_scores(
         Shape (n_query, n_items): similarity-weighted counts over the ``n_neighbours`` nearest training users.
     """
     Xt, Xq = _as_sparse(X_train, "X_train"), _as_sparse(X_query, "X_query")
+    n_neighbours = check_positive_int(n_neighbours, "n_neighbours")
+    batch_size = check_positive_int(batch_size, "batch_size")
     if not 1 <= n_neighbours <= Xt.shape[0]:
         raise ValueError(f"n_neighbours must lie in [1, {Xt.shape[0]}], got {n_neighbours}.")
     if Xq.shape[1] != Xt.shape[1] or Xt.shape[1] != model.n_items:
@@ -510,6 +535,8 @@ def cold_start_scores(model: RecAutoencoder, how: str = "prior", *, n_samples: i
     """
     if how not in ("prior", "empty"):
         raise ValueError(f"how must be 'prior' or 'empty', got {how!r}.")
+    n_samples = check_positive_int(n_samples, "n_samples")
+    seed = check_seed(seed)
     was = model.training
     model.eval()
     device = next(model.parameters()).device
@@ -529,15 +556,17 @@ def profile_nll(model: RecAutoencoder, X: Any) -> np.ndarray:
     High values flag profiles the model finds unusual. Users with no items raise ``ValueError``.
     """
     X = _as_sparse(X, "X")
+    if X.shape[1] != model.n_items:
+        raise ValueError(f"X has {X.shape[1]} items but the model expects {model.n_items}.")
     n = np.asarray(X.sum(axis=1)).ravel()
     if (n == 0).any():
-        raise ValueError(f"{int((n == 0).sum())} profile(s) are empty; drop them before scoring.")
+        raise ValueError(f"X: {int((n == 0).sum())} profile(s) are empty; drop them before scoring.")
     logits = torch.from_numpy(predict_scores(model, X)).float()
     return multinomial_nll(logits, torch.from_numpy(X.toarray())).numpy().astype(np.float64) / n
 
 
 def _draws_array(draws: Any) -> np.ndarray:
-    D = np.asarray(draws, dtype=np.float64)
+    D = as_nd_float(draws, "draws")
     if D.ndim not in (2, 3) or D.shape[0] < 1 or D.shape[-1] < 1:
         raise ValueError(f"draws must have shape (n_draws, n_items) or (n_draws, n_users, n_items), got {D.shape}.")
     if np.isnan(D).any():
@@ -598,6 +627,7 @@ def topk_probability(draws: Any, k: int, *, exclude: Any = None) -> np.ndarray:
     """
     D = _draws_array(draws)
     n_items = D.shape[-1]
+    k = check_positive_int(k, "k")
     if not 1 <= k < n_items:
         raise ValueError(f"k must lie in [1, {n_items}), got {k}.")
     if exclude is not None:

@@ -31,6 +31,16 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy import stats
 
+from ._validation import (
+    InputTypeError,
+    align_index,
+    as_1d_float,
+    check_positive_int,
+    check_probability,
+    check_real,
+    check_seed,
+    check_sparse,
+)
 from .metrics import ndcg_at_k, recall_at_k
 
 __all__ = [
@@ -85,6 +95,12 @@ def implicit_matrix(
     Interactions
         ``X`` has a 1 for every kept (user, item) pair; duplicates count once.
     """
+    if not isinstance(ratings, pd.DataFrame):
+        raise InputTypeError(
+            f"ratings must be a pandas DataFrame with user, item and rating columns, got {type(ratings).__name__}."
+        )
+    check_real(min_rating, "min_rating")
+    min_user_items = check_positive_int(min_user_items, "min_user_items")
     missing = {user_col, item_col, rating_col} - set(ratings.columns)
     if missing:
         raise ValueError(f"ratings lacks the column(s) {sorted(missing)}; pass user_col/item_col/rating_col to name them.")
@@ -159,11 +175,10 @@ def _foldin_heldout(X: sp.csr_matrix, heldout_fraction: float, rng: np.random.Ge
 def _check_split_args(X: Any, heldout_fraction: float, min_items: int) -> sp.csr_matrix:
     if not sp.issparse(X):
         raise ValueError("X must be a scipy.sparse matrix (users x items); build it with implicit_matrix().")
+    check_sparse(X, "X", nonnegative=True)
     X = sp.csr_matrix(X, dtype=np.float32)
-    if not 0 < heldout_fraction < 1:
-        raise ValueError(f"heldout_fraction must lie in (0, 1), got {heldout_fraction}.")
-    if min_items < 2:
-        raise ValueError(f"min_items must be >= 2 (one item to fold in, one to score), got {min_items}.")
+    heldout_fraction = check_probability(heldout_fraction, "heldout_fraction")
+    min_items = check_positive_int(min_items, "min_items", minimum=2)
     if not np.isin(X.data, (0.0, 1.0)).all():
         raise ValueError("X must be binary (0/1); binarise ratings with implicit_matrix().")
     return X
@@ -221,9 +236,10 @@ def strong_generalization_split(
     """
     X = _check_split_args(X, heldout_fraction, min_items)
     n_users = X.shape[0]
+    n_heldout_users = check_positive_int(n_heldout_users, "n_heldout_users")
     if n_heldout_users < 1 or 2 * n_heldout_users >= n_users:
         raise ValueError(f"n_heldout_users={n_heldout_users} must be >= 1 and leave training users among {n_users}.")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     perm = rng.permutation(n_users)
     val_u, test_u, train_u = perm[:n_heldout_users], perm[n_heldout_users : 2 * n_heldout_users], perm[2 * n_heldout_users :]
     return _build_split(X, train_u, val_u, test_u, heldout_fraction, min_items, rng)
@@ -264,11 +280,14 @@ def kfold_user_splits(
     """
     X = _check_split_args(X, heldout_fraction, min_items)
     n_users = X.shape[0]
+    n_folds = check_positive_int(n_folds, "n_folds", minimum=2)
+    n_val_users = check_positive_int(n_val_users, "n_val_users")
+    seed = check_seed(seed)
     if n_folds < 2:
         raise ValueError(f"n_folds must be >= 2 (for a single split use strong_generalization_split), got {n_folds}.")
     if n_val_users < 1 or n_val_users + 2 * n_folds > n_users:
         raise ValueError(
-            f"n_val_users={n_val_users} must be >= 1 and leave at least 2 users per fold "
+            f"n_val_users={n_val_users} and n_folds={n_folds}: n_val_users must be >= 1 and leave at least 2 users per fold "
             f"for {n_folds} folds among {n_users} users."
         )
     rng = np.random.default_rng(seed)
@@ -303,10 +322,11 @@ def temporal_split(split: RecSplit, order: Any, *, heldout_fraction: float = 0.2
     RecSplit
         Same ``train``, ``items`` and users; ``val_*`` and ``test_*`` fold-in/held-out matrices rebuilt by time.
     """
+    if not isinstance(split, RecSplit):
+        raise InputTypeError(f"split must be a RecSplit (from strong_generalization_split), got {type(split).__name__}.")
     if not sp.issparse(order):
         raise ValueError("order must be a scipy.sparse matrix of purchase ranks (e.g. FundHoldings.purchase_order).")
-    if not 0 < heldout_fraction < 1:
-        raise ValueError(f"heldout_fraction must lie in (0, 1), got {heldout_fraction}.")
+    heldout_fraction = check_probability(heldout_fraction, "heldout_fraction")
     order = sp.csr_matrix(order, dtype=np.float64)
     n_all = order.shape[1]
     if (
@@ -361,6 +381,8 @@ def mask_foldin(scores: Any, foldin: Any) -> np.ndarray:
     """
     S = np.array(scores, dtype=np.float64)
     F = foldin.toarray() if sp.issparse(foldin) else np.asarray(foldin)
+    if F.dtype.kind in "fc" and not np.isfinite(F).all():
+        raise ValueError("foldin holds NaN or infinite values; it must be 0/1 (nonzero = already held).")
     if S.ndim != 2 or S.shape != F.shape:
         raise ValueError(f"scores {S.shape} and foldin {F.shape} must be 2-D arrays of the same shape (users x items).")
     if np.isnan(S).any():
@@ -386,6 +408,13 @@ def evaluate_ranking(
         ``{"ndcg@100": array (n_users,), ...}``.
     """
     S = mask_foldin(scores, foldin)
+    H = heldout.toarray() if sp.issparse(heldout) else np.asarray(heldout)
+    F = foldin.toarray() if sp.issparse(foldin) else np.asarray(foldin)
+    if H.shape == F.shape and ((H != 0) & (F != 0)).any():
+        raise ValueError(
+            "heldout overlaps foldin: an item the user already has cannot be recommended, so it would count as a miss; "
+            "pass disjoint fold-in and held-out matrices (as strong_generalization_split makes)."
+        )
     fns = {"ndcg": ndcg_at_k, "recall": recall_at_k}
     out = {}
     for name, k in ks:
@@ -409,17 +438,16 @@ def paired_table(results: Mapping[str, Sequence[float]], baseline: str) -> pd.Da
     pandas.DataFrame
         One row per model: ``mean``, ``std`` (over splits), ``diff`` (mean of model minus baseline),
         ``diff_std``, ``wins`` (splits where the model beats the baseline) and ``n_splits``.
+        With a single split ``std`` and ``diff_std`` are NaN by definition (no spread to measure).
     """
     if baseline not in results:
         raise ValueError(f"baseline {baseline!r} is not among the models {list(results)}.")
-    base = np.asarray(results[baseline], dtype=float)
-    if base.ndim != 1 or len(base) < 1:
-        raise ValueError("each model needs a 1-D sequence of per-split values.")
+    base = as_1d_float(results[baseline], f"results[{baseline!r}]")
     rows = {}
     for name, vals in results.items():
-        v = np.asarray(vals, dtype=float)
+        v = as_1d_float(vals, f"results[{name!r}]")
         if v.shape != base.shape:
-            raise ValueError(f"{name!r} has {v.shape} values but {baseline!r} has {base.shape}: use the same splits.")
+            raise ValueError(f"results[{name!r}] has {v.shape} values but {baseline!r} has {base.shape}: use the same splits.")
         d = v - base
         sd = lambda a: float(a.std(ddof=1)) if len(a) > 1 else float("nan")  # noqa: E731
         rows[name] = {
@@ -502,15 +530,17 @@ def paired_difference(a: Any, b: Any, *, confidence: float = 0.95, margin: float
     The interval is over users for *fixed* trained models: it captures which users were tested, not the
     randomness of training. Pool users over K folds (:func:`kfold_user_splits`) to make it narrow.
     """
-    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    a, b = align_index(a, b, ("a", "b"))
+    x, y = as_1d_float(a, "a"), as_1d_float(b, "b")
     if x.ndim != 1 or x.shape != y.shape:
         raise ValueError(f"a {x.shape} and b {y.shape} must be 1-D arrays of the same length (one value per user).")
     if len(x) < 3:
-        raise ValueError(f"need at least 3 users for an interval, got {len(x)}.")
+        raise ValueError(f"a and b: need at least 3 users for an interval, got {len(x)}.")
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
         raise ValueError("a and b must be finite: drop users with NaN metrics (e.g. nothing held out) first.")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must lie in (0, 1), e.g. 0.95; got {confidence}.")
+    confidence = check_probability(confidence, "confidence")
+    if margin is not None:
+        margin = check_real(margin, "margin", low=0.0, low_open=True)
     if margin is not None and not (np.isfinite(margin) and margin > 0):
         raise ValueError(f"margin must be a finite number > 0 (or None), got {margin}.")
     d = x - y

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from sklearn.covariance import LedoitWolf
 
-from ._validation import as_2d_float, check_finite
+from ._validation import as_2d_float, check_finite, check_positive_int, check_real
 
 __all__ = [
     "min_variance_weights",
@@ -42,7 +42,7 @@ __all__ = [
 
 
 def _check_cov(cov: Any, name: str = "cov") -> np.ndarray:
-    C = np.asarray(cov, dtype=np.float64)
+    C = as_2d_float(cov, name, dtype=np.float64)
     if C.ndim != 2 or C.shape[0] != C.shape[1] or C.shape[0] == 0:
         raise ValueError(f"{name} must be a square (n_assets, n_assets) matrix, got shape {C.shape}.")
     check_finite(C, name)
@@ -112,6 +112,8 @@ def factor_model_covariance(loadings: Any, factor_cov: Any, resid_var: Any) -> n
     """
     B = as_2d_float(loadings, "loadings").astype(np.float64)
     S = _check_cov(factor_cov, "factor_cov")
+    if np.linalg.eigvalsh(S).min() < -1e-10 * max(1.0, float(np.abs(S).max())):
+        raise ValueError("factor_cov is not positive semi-definite (it has a negative eigenvalue): pass a covariance matrix.")
     d = np.asarray(resid_var, dtype=np.float64)
     if S.shape[0] != B.shape[1]:
         raise ValueError(f"loadings has {B.shape[1]} factors but factor_cov is {S.shape}: they must match.")
@@ -149,6 +151,7 @@ def decoder_factor_covariance(model: Any, X: Any, *, eps: float = 1e-2) -> np.nd
     from .factors import average_loadings
 
     X = as_2d_float(X, "X", min_rows=3).astype(np.float64)
+    check_real(eps, "eps", low=0.0, low_open=True)
     Z = np.asarray(model.transform(X), dtype=np.float64)
     B = average_loadings(model, Z, eps=eps)
     resid = X - np.asarray(model.inverse_transform(Z), dtype=np.float64)
@@ -203,10 +206,10 @@ def rolling_min_variance(
     check_finite(returns.to_numpy(dtype=float), "returns")
     if not estimators:
         raise ValueError("estimators is empty: pass e.g. {'sample': sample_covariance}.")
-    if int(window) < 2:
-        raise ValueError(f"window must be >= 2 days, got {window}.")
-    if int(rebalance_every) < 1:
-        raise ValueError(f"rebalance_every must be >= 1 day, got {rebalance_every}.")
+    if not returns.index.is_unique:
+        raise ValueError("returns has duplicate dates; keep one row per date, e.g. returns[~returns.index.duplicated()].")
+    window = check_positive_int(window, "window", minimum=2)
+    rebalance_every = check_positive_int(rebalance_every, "rebalance_every")
     test_index = pd.Index(test_index)
     if len(test_index) == 0:
         raise ValueError("test_index is empty: pass the evaluation days, e.g. splits.test.index.")
@@ -220,7 +223,8 @@ def rolling_min_variance(
         raise ValueError("test_index must be sorted and without duplicates.")
     if pos[0] < window:
         raise ValueError(
-            f"only {pos[0]} days precede the first test day but window={window}: shorten the window or start the test later."
+            f"test_index: only {pos[0]} days precede the first test day but window={window}: "
+            "shorten the window or start the test later."
         )
     R = returns.to_numpy(dtype=np.float64)
     simple = np.expm1(R[pos])
@@ -279,8 +283,8 @@ def volatility_table(
     if baseline not in portfolio_returns.columns:
         raise ValueError(f"baseline {baseline!r} is not a column; choose one of {list(portfolio_returns.columns)}.")
     P = as_2d_float(portfolio_returns.to_numpy(), "portfolio_returns", min_rows=2).astype(np.float64)
-    if int(block) < 1:
-        raise ValueError(f"block must be >= 1 day, got {block}.")
+    block = check_positive_int(block, "block")
+    periods_per_year = check_positive_int(periods_per_year, "periods_per_year")
     n_blocks = len(P) // int(block)
     if n_blocks < 2:
         raise ValueError(f"need at least 2 blocks of {block} days, got {len(P)} days: lower block or pass more days.")

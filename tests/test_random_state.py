@@ -79,6 +79,54 @@ CALLS: list[tuple[str, Callable[[], object]]] = [
     ("factor_recovery_r2", lambda: factor_recovery_r2(_MKT.factors, _MKT.factors)),
 ]
 
+# Chapter modules that draw random numbers (issue 16 added their seed checks) ------------------------------------------
+from course_lib import conditional as _cond  # noqa: E402
+from course_lib import factors as _fac  # noqa: E402
+from course_lib import pairs as _prs  # noqa: E402
+from course_lib import portfolio as _pf  # noqa: E402
+from course_lib import recommend as _rec  # noqa: E402
+from course_lib import recsplit as _rs  # noqa: E402
+from course_lib.data import make_characteristics_panel, make_pairs_market  # noqa: E402
+from course_lib.data.holdings import make_mismatch_profiles  # noqa: E402
+
+_RET = _MKT.returns.iloc[:, :6]
+_Z6 = np.random.default_rng(1).standard_normal((6, 2))
+_UI = (np.random.default_rng(2).random((30, 12)) < 0.4).astype(np.float32)
+_REC = _model(_rec.RecAutoencoder, 12, 8, 4)
+_FH = make_fund_holdings(n_investors=60, n_funds=40, seed=0)
+_PANEL = make_characteristics_panel(20, 24, 4, seed=0)
+CALLS += [
+    ("portfolio.kmeans_labels", lambda: _pf.kmeans_labels(_Z6, 2, n_init=2)),
+    ("portfolio.choose_k", lambda: _pf.choose_k(_Z6, [2, 3])),
+    ("portfolio.random_pair_baseline", lambda: _pf.random_pair_baseline(_RET, 2, n_draws=5)),
+    ("portfolio.one_per_cluster_picks", lambda: _pf.one_per_cluster_picks([0, 0, 1, 1, 2, 2], n_draws=5)),
+    ("portfolio.random_picks", lambda: _pf.random_picks(6, 3, n_draws=5)),
+    ("portfolio.pair_report", lambda: _pf.pair_report(_Z6, _RET.corr().to_numpy(), _RET, list(_RET.columns), n_draws=5)),
+    ("portfolio.diversification_report", lambda: _pf.diversification_report([0, 0, 1, 1, 2, 2], _RET, n_draws=5)),
+    (
+        "portfolio.volatility_difference",
+        lambda: _pf.volatility_difference(
+            _RET, _pf.inverse_volatility_weights(_RET), _pf.inverse_volatility_weights(_RET), block=5, n_boot=50
+        ),
+    ),
+    ("pairs.sharpe_difference", lambda: _prs.sharpe_difference(_RET.iloc[:, 0], _RET.iloc[:, 1], block=5, n_boot=100)),
+    ("factors.aggregate_posterior_sample", lambda: _fac.aggregate_posterior_sample(_FAC, _X, 5)),
+    (
+        "conditional.ConditionalAutoencoder.fit",
+        lambda: _cond.ConditionalAutoencoder(2, (4,), epochs=2).fit(
+            *_cond.lag_characteristics(_PANEL.characteristics, _PANEL.returns)
+        ),
+    ),
+    ("recommend.train_recommender(seed=0)", lambda: _rec.train_recommender(_REC, _UI, epochs=1, seed=0)),
+    ("recommend.posterior_scores", lambda: _rec.posterior_scores(_REC, _UI, 3)),
+    ("recommend.cold_start_scores", lambda: _rec.cold_start_scores(_REC, n_samples=3)),
+    ("recsplit.strong_generalization_split", lambda: _rs.strong_generalization_split(_FH.holdings, 5)),
+    ("recsplit.kfold_user_splits", lambda: _rs.kfold_user_splits(_FH.holdings, 3, 5)),
+    ("holdings.make_mismatch_profiles", lambda: make_mismatch_profiles(_FH, np.arange(60))),
+    ("make_pairs_market", lambda: make_pairs_market(n_stocks=20, n_days=60, n_factors=2, n_sectors=2, n_pairs=2)),
+    ("make_characteristics_panel", lambda: make_characteristics_panel(20, 24, 4, seed=1)),
+]
+
 
 def _reparameterize(mu, logvar):
     return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)

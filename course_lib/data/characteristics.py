@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._validation import check_frame
+from .._validation import _to_numeric, check_frame, check_real, check_seed
 
 __all__ = ["CharacteristicsPanel", "make_characteristics_panel", "rank_normalize", "price_characteristics", "price_panel"]
 
@@ -72,7 +72,13 @@ def rank_normalize(values: np.ndarray, axis: int = -2) -> np.ndarray:
     -------
     ndarray, same shape; the smallest value maps to -0.5 and the largest to 0.5. NaN stays NaN.
     """
-    arr = np.asarray(values, dtype=float)
+    arr = _to_numeric(values, "values", np.float64)
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"axis must be an integer, got {axis!r}.")
+    if not -arr.ndim <= axis < arr.ndim:
+        raise ValueError(f"axis={axis} is out of range for values of shape {arr.shape}.")
+    if np.isinf(arr).any():
+        raise ValueError("values holds infinite values; only NaN (missing) is allowed, and it stays NaN.")
     moved = np.moveaxis(arr, axis, -1)
     if moved.shape[-1] < 2:
         raise ValueError(f"values need at least 2 stocks along axis {axis} to rank, got {moved.shape[-1]}.")
@@ -139,12 +145,15 @@ def make_characteristics_panel(
     for name, val, low in (("n_stocks", n_stocks, 10), ("n_periods", n_periods, 20), ("n_characteristics", n_characteristics, 4)):
         if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {val!r}.")
+    seed = check_seed(seed)
+    persistence = check_real(persistence, "persistence")
+    idio_vol = check_real(idio_vol, "idio_vol")
     if not 0 <= persistence < 1:
         raise ValueError(f"persistence must lie in [0, 1) for stationary characteristics, got {persistence}.")
     if not idio_vol > 0:
         raise ValueError(f"idio_vol must be positive, got {idio_vol}.")
     fv, lam = np.asarray(factor_vol, dtype=float), np.asarray(premia, dtype=float)
-    if fv.shape != (3,) or lam.shape != (3,) or np.any(fv <= 0) or not np.all(np.isfinite(lam)):
+    if fv.shape != (3,) or lam.shape != (3,) or not (np.all(np.isfinite(fv)) and np.all(fv > 0)) or not np.all(np.isfinite(lam)):
         raise ValueError(f"factor_vol (positive) and premia must have 3 finite entries each, got {factor_vol} and {premia}.")
     rng = np.random.default_rng(seed)
     N, T, P = int(n_stocks), int(n_periods), int(n_characteristics)
@@ -229,6 +238,8 @@ def price_panel(prices: pd.DataFrame, freq: str = "W-FRI") -> tuple[np.ndarray, 
     names : list of str
         The characteristic names.
     """
+    if not isinstance(freq, str):
+        raise TypeError(f"freq must be a pandas frequency string such as 'W-FRI' or 'ME', got {freq!r}.")
     chars = price_characteristics(prices, rank=True)
     last_days = prices.index.to_series().groupby(prices.index.to_period(freq.replace("ME", "M"))).max()
     dates = pd.DatetimeIndex(last_days.to_numpy())

@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._validation import InputTypeError, as_2d_float, check_positive_int, check_probability, check_real, check_seed, check_sparse
+
 __all__ = ["FundHoldings", "make_fund_holdings", "make_mismatch_profiles", "risk_mismatch_score", "ASSET_CLASSES", "THEMES"]
 
 #: Asset classes and the range of risk levels (1 = lowest, 7 = highest, as in the EU's SRI scale).
@@ -78,8 +80,7 @@ class FundHoldings:
 
     def first_purchases(self, k: int) -> sp.csr_matrix:
         """Binary matrix, shape (n_investors, n_funds), of each investor's first ``k`` purchases."""
-        if k < 1:
-            raise ValueError(f"k must be >= 1, got {k}.")
+        k = check_positive_int(k, "k")
         P = self.purchase_order.tocoo()
         keep = P.data <= k
         return sp.csr_matrix((np.ones(keep.sum(), np.float32), (P.row[keep], P.col[keep])), shape=P.shape)
@@ -116,10 +117,20 @@ def make_fund_holdings(
     -------
     FundHoldings
     """
+    n_investors = check_positive_int(n_investors, "n_investors", minimum=2)
+    n_funds = check_positive_int(n_funds, "n_funds", minimum=40)
+    min_holdings = check_positive_int(min_holdings, "min_holdings")
+    seed = check_seed(seed)
+    mean_holdings = check_real(mean_holdings, "mean_holdings", low=0.0, low_open=True)
+    theme_strength = check_real(theme_strength, "theme_strength", low=0.0)
+    risk_strength = check_real(risk_strength, "risk_strength", low=0.0)
+    noise = check_real(noise, "noise", low=0.0)
     if n_investors < 2 or n_funds < 40:
         raise ValueError(f"need n_investors >= 2 and n_funds >= 40; got {n_investors} and {n_funds}.")
     if min_holdings < 1 or mean_holdings <= min_holdings:
-        raise ValueError(f"need 1 <= min_holdings < mean_holdings; got {min_holdings} and {mean_holdings}.")
+        raise ValueError(
+            f"mean_holdings and min_holdings: need 1 <= min_holdings < mean_holdings; got {min_holdings} and {mean_holdings}."
+        )
     if min(theme_strength, risk_strength, noise) < 0:
         raise ValueError("theme_strength, risk_strength and noise must be >= 0.")
     rng = np.random.default_rng(seed)
@@ -223,6 +234,12 @@ def make_mismatch_profiles(
     source : numpy.ndarray of int, shape (n_profiles,)
         The investor row each profile was built from (for its risk appetite).
     """
+    if not isinstance(fh, FundHoldings):
+        raise InputTypeError(f"fh must be a FundHoldings (from make_fund_holdings), got {type(fh).__name__}.")
+    share = check_probability(share, "share", open_high=False)
+    check_real(max_appetite, "max_appetite")
+    min_fund_risk = check_positive_int(min_fund_risk, "min_fund_risk")
+    seed = check_seed(seed)
     cand = np.asarray(candidates)
     if cand.ndim != 1 or len(cand) == 0 or not np.issubdtype(cand.dtype, np.integer):
         raise ValueError("candidates must be a non-empty 1-D array of investor row indices (integers).")
@@ -277,7 +294,11 @@ def risk_mismatch_score(profiles: Any, fund_risk: Any, appetite: Any) -> np.ndar
     numpy.ndarray, shape (n_profiles,)
         ``mean_j max(0, risk_j - appetite)`` over the held funds: 0 when nothing is riskier than the appetite.
     """
-    H = sp.csr_matrix(profiles) if not sp.issparse(profiles) else profiles.tocsr()
+    H = (
+        sp.csr_matrix(as_2d_float(profiles, "profiles"))
+        if not sp.issparse(profiles)
+        else check_sparse(profiles, "profiles").tocsr()
+    )
     risk = np.asarray(fund_risk, dtype=float)
     app = np.asarray(appetite, dtype=float)
     if risk.shape != (H.shape[1],) or app.shape != (H.shape[0],):
@@ -289,7 +310,7 @@ def risk_mismatch_score(profiles: Any, fund_risk: Any, appetite: Any) -> np.ndar
         raise ValueError("fund_risk and appetite must be finite (no NaN).")
     n = np.asarray((H != 0).sum(axis=1)).ravel()
     if (n == 0).any():
-        raise ValueError(f"{int((n == 0).sum())} profile(s) hold no fund; drop them first.")
+        raise ValueError(f"profiles: {int((n == 0).sum())} profile(s) hold no fund; drop them first.")
     C = (H != 0).tocoo()
     excess = np.maximum(0.0, risk[C.col] - app[C.row])
     return np.bincount(C.row, weights=excess, minlength=H.shape[0]) / n

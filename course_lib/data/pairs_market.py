@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .._validation import check_positive_int, check_real
 from .market import FactorMarket, make_factor_market
 
 __all__ = ["PairsMarket", "make_pairs_market"]
@@ -97,8 +98,13 @@ def make_pairs_market(
     -------
     PairsMarket
     """
-    if not isinstance(n_pairs, (int, np.integer)) or n_pairs < 1:
-        raise ValueError(f"n_pairs must be an integer >= 1, got {n_pairs!r}.")
+    n_pairs = check_positive_int(n_pairs, "n_pairs")
+    for nm, rng_ in (("half_life", half_life), ("beta", beta)):
+        if isinstance(rng_, (str, bytes)) or not hasattr(rng_, "__len__") or len(rng_) != 2:
+            raise ValueError(f"{nm} must be a (low, high) pair of numbers, got {rng_!r}.")
+        for i, v in enumerate(rng_):
+            check_real(v, f"{nm}[{i}]")
+    spread_vol = check_real(spread_vol, "spread_vol", low=0.0, low_open=True)
     lo, hi = (float(v) for v in half_life)
     if not 0 < lo <= hi:
         raise ValueError(f"half_life must be a (low, high) range with 0 < low <= high, got {half_life!r}.")
