@@ -26,8 +26,10 @@ Data
     splits, scaling), ``data.pairs_market`` (planted cointegrated pairs), ``data.holdings`` (generated fund holdings) and
     ``data.movielens`` (MovieLens-100k from a local file).
 Chapters
-    ``portfolio`` and ``pairs`` (Chapter 1), ``factors`` and ``risk`` (Chapter 2), ``recommend``
-    and ``recsplit`` (Chapter 3), ``anomalies`` (Chapter 4).
+    ``portfolio`` and ``pairs`` (Chapter 1), ``factors`` and ``risk`` (Chapter 2),
+    ``conditional`` (Chapter 2b), ``recommend`` and ``recsplit`` (Chapter 3),
+    ``anomalies`` (detection) and ``latent`` (a VAE's latent space: encode, decode,
+    interpolate, augment, scenarios) (Chapter 4).
 Exercises
     ``checks`` (one checker module per chapter) and ``exercises`` (builds
     ``exercises/`` from ``solutions/``).

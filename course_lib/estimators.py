@@ -314,10 +314,20 @@ class VAEAnomalyDetector(OutlierMixin, _TorchEstimator):
     As in scikit-learn, ``score_samples`` is the *negative* anomaly score
     (lower is more abnormal); ``decision_function`` subtracts ``offset_`` so
     that negative values are outliers; ``predict`` returns -1 for outliers and
-    1 for inliers. ``offset_`` is fitted on the training scores only: minus the
-    ``1 - contamination`` quantile of the anomaly scores of *all* rows passed
-    to ``fit``, including the rows that ``val_fraction`` holds out for
-    validation (they are pre-test data, so nothing leaks from the test period).
+    1 for inliers.
+
+    **Which rows set the threshold.** With ``val_fraction > 0`` the last
+    ``val_fraction`` of the rows passed to ``fit`` are held out of training (they
+    only monitor the validation loss, and steer early stopping if ``patience``
+    is set), and ``offset_`` is minus the split-conformal quantile of *their*
+    scores (:func:`course_lib.anomalies.conformal_threshold`): a new normal row
+    exchangeable with them is flagged with probability close to ``contamination``
+    (at most ``contamination``, at least ``contamination - 1/(n_val + 1)``).
+    With ``val_fraction = 0`` (the default) the threshold is the
+    ``1 - contamination`` quantile of the scores of the training rows
+    themselves; those scores are optimistic (the network was fitted to those
+    rows), so new normal rows are flagged more often than ``contamination``.
+    ``threshold_rows_`` records which rule was used. No test row ever takes part.
 
     Parameters
     ----------
@@ -330,7 +340,17 @@ class VAEAnomalyDetector(OutlierMixin, _TorchEstimator):
         KL weight in the anomaly score.
     contamination : float, default 0.05
         Expected share of outliers; sets the threshold.
+    val_fraction : float, default 0.0
+        Share of the rows passed to ``fit`` (the last ones) held out of training;
+        when positive, the threshold is calibrated on them (see above).
     Other parameters as in :class:`VAEFactorModel`.
+
+    Attributes
+    ----------
+    offset_ : float
+        Minus the anomaly-score threshold.
+    threshold_rows_ : {"validation", "training"}
+        The rows whose scores set ``offset_``.
     """
 
     def __init__(
@@ -383,8 +403,16 @@ class VAEAnomalyDetector(OutlierMixin, _TorchEstimator):
         warmup = check_nonnegative_int(self.warmup_epochs, "warmup_epochs")
         X = self._validate(X, reset=True)
         self._fit_model(X, lambda d: VAE(d, latent, hidden, self.activation), beta=linear_anneal(beta, warmup))
-        p = self._parts(X)
-        self.offset_ = -float(np.quantile(p["recon"] + self.kl_weight * p["kl"], 1.0 - self.contamination))
+        n_val = max(1, int(round(len(X) * self.val_fraction))) if self.val_fraction > 0 else 0  # the rows train.fit held out
+        p = self._parts(X[-n_val:] if n_val else X)
+        scores = p["recon"] + self.kl_weight * p["kl"]
+        if n_val:  # split-conformal: the ceil((n + 1)(1 - c))-th smallest held-out score
+            k = int(np.ceil((n_val + 1) * (1.0 - self.contamination)))
+            self.offset_ = -float(np.sort(scores)[k - 1]) if k <= n_val else -float("inf")
+            self.threshold_rows_ = "validation"
+        else:
+            self.offset_ = -float(np.quantile(scores, 1.0 - self.contamination))
+            self.threshold_rows_ = "training"
         return self
 
     def score_parts(self, X: Any) -> dict[str, np.ndarray]:

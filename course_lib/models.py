@@ -11,14 +11,15 @@ no better than PCA, whatever its depth.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import torch
 from torch import nn
 
 from ._validation import InputTypeError, check_positive_int, check_real
 
-__all__ = ["mlp", "Autoencoder", "VAE"]
+__all__ = ["mlp", "Autoencoder", "VAE", "eval_mode"]
 
 _ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
@@ -223,3 +224,23 @@ class VAE(nn.Module):
         out = self.decode(z)
         self.train(was_training)
         return out
+
+
+@contextmanager
+def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """Put ``model`` in evaluation mode for a ``with`` block, then restore its previous mode.
+
+    Dropout and batch normalisation behave deterministically inside the block;
+    on leaving it (even through an exception) ``model.training`` is what it was.
+
+    Examples
+    --------
+    >>> with eval_mode(model):  # doctest: +SKIP
+    ...     codes = model.encode(x)[0]
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)

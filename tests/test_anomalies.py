@@ -5,27 +5,25 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from sklearn.base import clone
 
+import course_lib.anomalies as anomalies
+import course_lib.latent as latent
 from course_lib.anomalies import (
     ANOMALY_KINDS,
     MahalanobisDetector,
     PCAReconstructionDetector,
-    augment_near_encodings,
-    decode,
+    binomial_interval,
+    bootstrap_detection_table,
+    choose_n_components,
+    conformal_threshold,
     detection_table,
-    encode,
+    ewma_scale,
     inject_anomalies,
-    interpolate_latent,
-    jitter_augment,
     precision_at_k,
-    residual_std,
-    sample_near_encoding,
-    vae_scenarios,
+    precision_recall_at_rate,
 )
 from course_lib.estimators import VAEAnomalyDetector
-from course_lib.models import VAE
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +38,6 @@ def data():
 @pytest.fixture(scope="module")
 def small_vae(data):
     X, _ = data
-    torch.manual_seed(0)
     return VAEAnomalyDetector(
         latent_dim=2, hidden_dims=(16,), epochs=15, warmup_epochs=3, batch_size=64, lr=3e-3, random_state=0
     ).fit(X)
@@ -247,96 +244,160 @@ def test_vae_detector_bad_contamination(data):
         VAEAnomalyDetector(contamination=0.0, epochs=1).fit(X)
 
 
-# latent helpers ----------------------------------------------------------------
-def test_interpolate_latent():
-    path = interpolate_latent([0.0, 0.0], [1.0, -2.0], n_steps=5)
-    assert path.shape == (5, 2)
-    assert np.allclose(path[0], [0, 0]) and np.allclose(path[-1], [1, -2]) and np.allclose(path[2], [0.5, -1])
-    with pytest.raises(ValueError, match="n_steps"):
-        interpolate_latent([0.0], [1.0], n_steps=1)
-    with pytest.raises(ValueError, match="same length"):
-        interpolate_latent([0.0, 1.0], [1.0], n_steps=3)
+def test_calibrated_threshold_holds_the_nominal_false_positive_rate():
+    """Split-conformal threshold (val_fraction > 0): FPR on fresh normal rows within a binomial interval of nominal.
+
+    The threshold's own noise (n_cal calibration rows) and the test noise (n_test rows) add up, so the interval
+    is the nominal rate +- 4 standard deviations of c(1 - c)(1/n_cal + 1/n_test). The in-sample rule (quantile of
+    the rows the network was trained on, val_fraction = 0) is optimistic and lies outside it on this small,
+    easily memorised training set: the test can fail.
+    """
+    rng = np.random.default_rng(1)
+    B = rng.normal(size=(30, 3))
+
+    def draw(n):
+        return rng.normal(size=(n, 3)) @ B.T + rng.standard_t(5, size=(n, 30)) * 0.5
+
+    c, n_train, n_cal, n_test = 0.1, 150, 1500, 6000
+    X_fit, X_new = draw(n_train + n_cal), draw(n_test)
+    kw = dict(latent_dim=3, hidden_dims=(128,), epochs=200, warmup_epochs=5, batch_size=32, lr=3e-3, contamination=c)
+    det = VAEAnomalyDetector(val_fraction=n_cal / (n_train + n_cal), random_state=0, **kw).fit(X_fit)
+    assert det.threshold_rows_ == "validation"
+    fpr = (det.predict(X_new) == -1).mean()
+    tol = 4 * np.sqrt(c * (1 - c) * (1 / n_cal + 1 / n_test))
+    assert abs(fpr - c) < tol, (fpr, tol)
+    lo, hi = binomial_interval(int((det.predict(X_new) == -1).sum()), n_test, 0.9999)
+    assert lo - tol < c < hi + tol
+    in_sample = VAEAnomalyDetector(val_fraction=0.0, random_state=0, **kw).fit(X_fit[:n_train])
+    assert in_sample.threshold_rows_ == "training"
+    assert (in_sample.predict(X_new) == -1).mean() > c + tol  # optimistic training scores: too many alarms
+
+
+def test_conformal_threshold_quantile_and_small_n():
+    s = np.arange(1, 100, dtype=float)  # n = 99: (n + 1)(1 - 0.1) = 90 -> the 90th smallest
+    assert conformal_threshold(s, 0.1) == 90.0
+    assert conformal_threshold(np.arange(5.0), 0.1) == np.inf  # too few rows for a 10 % rate
+    rng = np.random.default_rng(0)  # the guarantee: P(new > threshold) in [c - 1/(n+1), c]
+    exceed = [(rng.normal() > conformal_threshold(rng.normal(size=49), 0.2)) for _ in range(4000)]
+    assert 0.2 - 1 / 50 - 0.03 < np.mean(exceed) < 0.2 + 0.03
+    with pytest.raises(ValueError, match="contamination"):
+        conformal_threshold(s, 0.6)
+    with pytest.raises(ValueError, match="finite"):
+        conformal_threshold([1.0, np.nan], 0.1)
+
+
+def test_binomial_interval():
+    lo, hi = binomial_interval(5, 100)
+    assert lo == pytest.approx(0.01643, abs=1e-4) and hi == pytest.approx(0.11284, abs=1e-4)  # Clopper-Pearson
+    assert binomial_interval(0, 10)[0] == 0.0 and binomial_interval(10, 10)[1] == 1.0
+    assert binomial_interval(5, 100, 0.99)[0] < lo
+    for k, n in [(-1, 10), (11, 10), (1, 0), (1.5, 10)]:
+        with pytest.raises(ValueError, match="integers"):
+            binomial_interval(k, n)
+    with pytest.raises(ValueError, match="level"):
+        binomial_interval(1, 10, 1.5)
+
+
+def test_precision_recall_at_rate():
+    s = np.array([9.0, 8, 7, 6, 5, 4, 3, 2, 1, 0])
+    y = np.array([1, 0, 1, 0, 0, 0, 1, 0, 0, 0])
+    assert precision_recall_at_rate(s, y, 0.2) == (0.5, pytest.approx(1 / 3))
+    assert precision_recall_at_rate(s, y, 1.0) == (0.3, 1.0)
+    with pytest.raises(ValueError, match="rate"):
+        precision_recall_at_rate(s, y, 0.0)
+    with pytest.raises(ValueError, match="no positive"):
+        precision_recall_at_rate(s, np.zeros(10), 0.5)
+
+
+def test_bootstrap_detection_table_points_intervals_and_ties():
+    from sklearn.metrics import average_precision_score
+
+    rng = np.random.default_rng(0)
+    kind = np.array(["normal"] * 300 + ["jump"] * 15 + ["sector"] * 15, dtype=object)
+    good = np.r_[rng.normal(size=300), rng.normal(3, 1, 30)]
+    tied = np.round(good)  # many ties: the vectorised average precision must treat them as scikit-learn does
+    bt = bootstrap_detection_table({"good": good, "tied": tied, "random": rng.normal(size=330)}, kind, n_boot=300, seed=0)
+    pt = detection_table({"good": good, "tied": tied, "random": rng.normal(size=330)}, kind)
+    assert np.allclose(bt.loc[("jump", "good"), "pr_auc"], pt.loc[("jump", "good"), "pr_auc"])
+    assert (bt["pr_auc_low"] <= bt["pr_auc"] + 1e-12).all() and (bt["pr_auc"] <= bt["pr_auc_high"] + 1e-12).all()
+    assert (bt["precision_at_k_low"] <= bt["precision_at_k_high"]).all()
+    assert bt.loc[("all", "good"), "pr_auc_low"] > bt.loc[("all", "random"), "pr_auc_high"]
+    assert set(bt.index.get_level_values("kind")) == {"jump", "sector", "all"}
+    from course_lib.anomalies import _ap_and_pk
+
+    y = (kind != "normal").astype(np.int8)
+    ap, pk = _ap_and_pk(tied[None, :], y[None, :], 30)
+    assert ap[0] == pytest.approx(average_precision_score(y, tied))
+    with pytest.raises(ValueError, match="n_boot"):
+        bootstrap_detection_table({"g": good}, kind, n_boot=10)
+    with pytest.raises(ValueError, match="level"):
+        bootstrap_detection_table({"g": good}, kind, level=1.0)
+
+
+def test_ewma_scale_has_no_look_ahead_and_matches_the_recursion():
+    rng = np.random.default_rng(0)
+    R = rng.normal(size=(200, 3)) * np.r_[np.ones(100), 3 * np.ones(100)][:, None]
+    out = ewma_scale(R, halflife=10.0, warmup=20)
+    assert np.isnan(out[:20]).all() and np.isfinite(out[20:]).all()
+    lam = 0.5 ** (1 / 10)
+    var = (R[:20] ** 2).mean(0)
+    for t in range(20, 200):  # the textbook loop
+        assert np.allclose(out[t], R[t] / np.sqrt(var))
+        var = lam * var + (1 - lam) * R[t] ** 2
+    R2 = R.copy()
+    R2[150:] *= 10  # changing the future leaves the past unchanged, and day 150 is scaled by the evening before
+    out2 = ewma_scale(R2, halflife=10.0, warmup=20)
+    assert np.allclose(out2[20:150], out[20:150]) and np.allclose(out2[150], 10 * out[150])
+    assert 0.8 < np.nanstd(out[120:]) < 1.4  # the volatility jump is divided out
+    df = pd.DataFrame(R, index=pd.date_range("2020-01-01", periods=200), columns=list("abc"))
+    out_df = ewma_scale(df, warmup=20)
+    assert isinstance(out_df, pd.DataFrame) and out_df.index.equals(df.index)
+    with pytest.raises(ValueError, match="halflife"):
+        ewma_scale(R, halflife=0.0)
+    with pytest.raises(ValueError, match="warmup"):
+        ewma_scale(R, warmup=200)
+    with pytest.raises(ValueError, match="constant zero"):
+        ewma_scale(np.c_[np.zeros(50), np.ones(50)], warmup=10)
     with pytest.raises(ValueError, match="NaN"):
-        interpolate_latent([np.nan], [1.0])
+        ewma_scale(np.full((50, 2), np.nan))
 
 
-def test_sample_near_encoding_moments_and_order():
-    mu = np.array([[1.0, -2.0], [5.0, 0.0]])
-    std = np.array([[1.0, 2.0], [0.5, 1.0]])
-    Z = sample_near_encoding(mu, 2 * np.log(std), 20000, noise_scale=0.5, seed=0)
-    assert Z.shape == (40000, 2)
-    assert np.allclose(Z[:20000].mean(0), mu[0], atol=0.05) and np.allclose(Z[20000:].mean(0), mu[1], atol=0.05)
-    assert np.allclose(Z[:20000].std(0), 0.5 * std[0], rtol=0.03)
-    assert np.allclose(sample_near_encoding(mu, np.zeros_like(mu), 3, noise_scale=0.0), np.repeat(mu, 3, axis=0))
-    with pytest.raises(ValueError, match="same shape"):
-        sample_near_encoding(mu, np.zeros((2, 3)))
-    with pytest.raises(ValueError, match="n_per_row"):
-        sample_near_encoding(mu, mu, 0)
-    with pytest.raises(ValueError, match="noise_scale"):
-        sample_near_encoding(mu, mu, 2, noise_scale=-1.0)
+def test_choose_n_components_finds_the_factor_count():
+    rng = np.random.default_rng(0)
+    for k_true in (1, 3, 6):
+        B = rng.normal(size=(40, k_true))
+        B = np.sqrt(2) * B / np.linalg.norm(B, axis=1, keepdims=True)  # every stock: factor variance 2, noise 1
+        X = rng.normal(size=(1500, k_true)) @ B.T + rng.normal(size=(1500, 40))
+        assert choose_n_components(X) == k_true
+    assert choose_n_components(rng.normal(size=(500, 10))) <= 2  # pure noise: at most the edge's sampling slack
+    X = rng.normal(size=(1000, 1)) @ np.ones((1, 10)) + 0.1 * rng.normal(size=(1000, 10))
+    assert choose_n_components(X, method="variance", variance=0.9) == 1
+    with pytest.raises(ValueError, match="method"):
+        choose_n_components(X, method="elbow")
+    with pytest.raises(ValueError, match="constant"):
+        choose_n_components(np.c_[np.ones(20), rng.normal(size=20)])
+    with pytest.raises(ValueError, match="variance"):
+        choose_n_components(X, method="variance", variance=1.0)
 
 
-def test_encode_decode_residual_and_scenarios(data, small_vae):
+def test_baseline_calibrate_uses_held_out_rows(data):
     X, _ = data
-    model = small_vae.model_
-    mu, lv = encode(model, X[:10])
-    assert mu.shape == (10, 2) and lv.shape == (10, 2)
-    rec = decode(model, mu)
-    assert rec.shape == (10, 12)
-    assert np.allclose(0.5 * ((X[:10] - rec) ** 2).sum(1), small_vae.score_parts(X[:10])["recon"], rtol=1e-4, atol=1e-4)
-    r = residual_std(model, X)
-    assert r.shape == (12,) and (r > 0).all()
-    noisy = decode(model, np.zeros((4000, 2)), residual_std=r, seed=0)
-    assert np.allclose(noisy.std(0), r, rtol=0.1)
-    S = vae_scenarios(model, 300, seed=0)
-    assert S.shape == (300, 12)
-    assert np.array_equal(S, vae_scenarios(model, 300, seed=0))
-    assert vae_scenarios(model, 300, residual_std=r, seed=0).std() > S.std()  # noise adds spread
-    with pytest.raises(ValueError, match="latent_dim"):
-        decode(model, np.zeros((2, 3)))
-    with pytest.raises(ValueError, match="residual_std"):
-        decode(model, np.zeros((2, 2)), residual_std=-np.ones(12))
-    with pytest.raises(ValueError, match="features"):
-        encode(model, X[:, :3])
-    with pytest.raises(ValueError, match="VAE"):
-        encode(object(), X)
-    with pytest.raises(ValueError, match="positive integer"):
-        vae_scenarios(model, 0)
+    det = MahalanobisDetector(contamination=0.1).fit(X[:300])
+    before = det.offset_
+    det.calibrate(X[300:])
+    assert det.offset_ == -conformal_threshold(det.anomaly_score(X[300:]), 0.1) and det.offset_ != before
 
 
-def test_augment_near_encodings_and_jitter(data, small_vae):
-    X, _ = data
-    model = small_vae.model_
-    A = augment_near_encodings(model, X[:4], 5, noise_scale=0.5, seed=0)
-    assert A.shape == (20, 12)
-    assert np.allclose(
-        augment_near_encodings(model, X[:4], 5, noise_scale=0.0),
-        np.repeat(decode(model, encode(model, X[:4])[0]), 5, axis=0),
-        atol=1e-5,
-    )
-    An = augment_near_encodings(model, X[:4], 5, noise_scale=0.0, residual_std=1.0, seed=0)
-    assert not np.allclose(An, np.repeat(decode(model, encode(model, X[:4])[0]), 5, axis=0))
-    J = jitter_augment(X[:4], 3, noise_scale=0.0)
-    assert np.allclose(J, np.repeat(X[:4], 3, axis=0))
-    J = jitter_augment(np.zeros((1, 3)), 20000, noise_scale=0.5, seed=0)
-    assert np.allclose(J.std(0), 0.5, rtol=0.03)
-    with pytest.raises(ValueError, match="noise_scale"):
-        jitter_augment(X, 2, noise_scale=np.nan)
-    with pytest.raises(ValueError, match="n_per_row"):
-        jitter_augment(X, 0)
-
-
-def test_vae_model_training_mode_is_restored(small_vae):
-    model = small_vae.model_
-    model.train()
-    encode(model, np.zeros((2, 12)))
-    decode(model, np.zeros((2, 2)))
-    assert model.training
-    model.eval()
-
-
-def test_helpers_accept_a_raw_vae():
-    torch.manual_seed(0)
-    model = VAE(6, 2, (8,))
-    X = np.random.default_rng(0).normal(size=(20, 6))
-    assert augment_near_encodings(model, X[:2], 3).shape == (6, 6)
+def test_old_latent_names_still_importable_from_anomalies():
+    for name in (
+        "encode",
+        "decode",
+        "residual_std",
+        "vae_scenarios",
+        "interpolate_latent",
+        "sample_near_encoding",
+        "augment_near_encodings",
+        "jitter_augment",
+    ):
+        assert getattr(anomalies, name) is getattr(latent, name)
+        assert name in anomalies.__all__

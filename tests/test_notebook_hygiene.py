@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from course_lib import _notebooks
+from course_lib._notebooks import KERNELSPEC, WIDGET_MIME, normalise, normalise_file
+
 ROOT = Path(__file__).resolve().parents[1]
 STORED = sorted([*ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("solutions/*.ipynb")])
 ALL = STORED + sorted(ROOT.glob("exercises/*.ipynb"))
@@ -76,3 +79,76 @@ def test_chapters_follow_the_teaching_structure(path):
     code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
     assert "set_seed(SEED)" in code and "get_device()" in code
     assert code.count("assert ") >= 3, "claims in the prose are backed by asserts"
+
+
+# --- stable diffs and a clean first open in JupyterLab (course_lib._notebooks, run by `make outputs`) ----------
+
+
+@pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
+def test_kernelspec_is_what_jupyterlab_writes(path):
+    # Anything else and JupyterLab rewrites it on open, so a learner's autosave leaves a tracked file changed.
+    assert _load(path)["metadata"].get("kernelspec") == KERNELSPEC, "run `python -m course_lib._notebooks` on it"
+
+
+@pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
+def test_no_stored_run_timestamps(path):
+    stamped = [i for i, c in enumerate(_load(path)["cells"]) if "execution" in c.get("metadata", {})]
+    assert not stamped, f"cells {stamped} store run timestamps (metadata.execution): run `python -m course_lib._notebooks`"
+
+
+@pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
+def test_no_stored_progress_bars_or_widget_state(path):
+    nb = _load(path)
+    widgets = [i for i, c in enumerate(nb["cells"]) for o in c.get("outputs", []) if WIDGET_MIME in o.get("data", {})]
+    assert not widgets, f"cells {widgets} store a widget (a progress bar shows as frozen text such as '0%| | 0/30')"
+    assert "widgets" not in nb["metadata"], "stored widget state: run `python -m course_lib._notebooks`"
+
+
+def _nb(**meta) -> dict:
+    cell = {
+        "cell_type": "code",
+        "execution_count": 1,
+        "metadata": {"execution": {"iopub.execute_input": "2026-01-01T00:00:00Z"}, "tags": ["parameters"]},
+        "outputs": [
+            {"output_type": "display_data", "data": {WIDGET_MIME: {"model_id": "x"}, "text/plain": ["  0%|          | 0/30"]}},
+            {"output_type": "stream", "name": "stdout", "text": ["kept\n"]},
+        ],
+        "source": ["SEED = 0"],
+    }
+    return {"cells": [cell], "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}, **meta}, "nbformat": 4}
+
+
+def test_normaliser_fixes_kernelspec_and_drops_timestamps_and_widgets_only():
+    nb = _nb(widgets={"state": {}})
+    out = normalise(nb)
+    assert out["metadata"]["kernelspec"] == KERNELSPEC and "widgets" not in out["metadata"]
+    cell = out["cells"][0]
+    assert cell["metadata"] == {"tags": ["parameters"]}
+    assert cell["outputs"] == [{"output_type": "stream", "name": "stdout", "text": ["kept\n"]}]
+    assert cell["execution_count"] == 1 and cell["source"] == ["SEED = 0"]
+    assert "execution" in nb["cells"][0]["metadata"], "the input is not modified"
+    assert normalise(out) == out
+
+
+def test_normaliser_file_and_command_line(tmp_path, capsys):
+    path = tmp_path / "a.ipynb"
+    path.write_text(json.dumps(_nb()))
+    assert _notebooks.main(["--check", str(path)]) == 1
+    assert "would normalise" in capsys.readouterr().out
+    assert _notebooks.main([str(path)]) == 0
+    assert _notebooks.main(["--check", str(path)]) == 0
+    assert not normalise_file(path), "a normalised file is left byte for byte unchanged"
+
+
+@pytest.mark.parametrize("bad", [{"cells": []}, {"nbformat": 4}, [], {"cells": {}, "nbformat": 4}])
+def test_normaliser_rejects_what_is_not_a_notebook(bad):
+    with pytest.raises(ValueError, match="nbformat-4 notebook"):
+        normalise(bad)
+
+
+def test_make_outputs_stores_no_timestamps_and_normalises():
+    mk = (ROOT / "Makefile").read_text()
+    recipe = re.search(r"^outputs: .*\n((?:\t.*\n)+)", mk, re.M).group(1)
+    assert "--ExecutePreprocessor.record_timing=False" in recipe
+    assert "-m course_lib._notebooks $(NOTEBOOKS)" in recipe
+    assert recipe.index("course_lib._notebooks") < recipe.index("course_lib.exercises"), "normalise before generating exercises"
