@@ -69,7 +69,10 @@ def plot_training_curves(history: History, ax: Axes | None = None, *, title: str
         ax2.set_ylabel("KL (nats)")
         h2, l2 = ax2.get_legend_handles_labels()
         handles, labels = handles + h2, labels + l2
-    ax.legend(handles, labels, loc="upper right", fontsize="small")
+    if len(handles) > 3:  # with the KL curves on a second axis, a legend inside would cover them: put it below
+        ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize="small", frameon=False)
+    else:
+        ax.legend(handles, labels, loc="best", fontsize="small")
     return ax
 
 
