@@ -219,11 +219,8 @@ class VAE(nn.Module):
         n = check_positive_int(n, "n")
         device = self.fc_mu.weight.device
         z = torch.randn(n, self.latent_dim, generator=generator, device="cpu").to(device)
-        was_training = self.training
-        self.eval()
-        out = self.decode(z)
-        self.train(was_training)
-        return out
+        with eval_mode(self):
+            return self.decode(z)
 
 
 @contextmanager

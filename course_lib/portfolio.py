@@ -48,6 +48,7 @@ from ._validation import (
     check_unique_names,
 )
 from .factors import average_loadings
+from .models import eval_mode
 
 __all__ = [
     "stock_profiles",
@@ -121,10 +122,8 @@ class _BareDecoder:
     @torch.no_grad()
     def transform(self, X: np.ndarray) -> np.ndarray:
         dev = next(self.net.parameters()).device
-        was_training = self.net.training
-        self.net.eval()
-        z = self.net.encode(torch.from_numpy(X).to(dev))
-        self.net.train(was_training)
+        with eval_mode(self.net):
+            z = self.net.encode(torch.from_numpy(X).to(dev))
         return z.cpu().double().numpy()
 
     @torch.no_grad()

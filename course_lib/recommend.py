@@ -50,6 +50,7 @@ from ._validation import (
 )
 from .losses import kl_normal, linear_anneal
 from .metrics import ndcg_at_k
+from .models import eval_mode
 from .recsplit import mask_foldin
 from .train import History, fit
 
@@ -206,14 +207,12 @@ def predict_scores(model: RecAutoencoder, X: Any, *, batch_size: int = 2048) -> 
     if X.shape[1] != model.n_items:
         raise ValueError(f"X has {X.shape[1]} items but the model expects {model.n_items}.")
     batch_size = check_positive_int(batch_size, "batch_size")
-    was = model.training
-    model.eval()
     device = next(model.parameters()).device
-    out = [
-        model(torch.from_numpy(X[s : s + batch_size].toarray()).to(device)).cpu().numpy()
-        for s in range(0, X.shape[0], batch_size)
-    ]
-    model.train(was)
+    with eval_mode(model):
+        out = [
+            model(torch.from_numpy(X[s : s + batch_size].toarray()).to(device)).cpu().numpy()
+            for s in range(0, X.shape[0], batch_size)
+        ]
     return np.concatenate(out).astype(np.float64)
 
 
@@ -386,20 +385,18 @@ def posterior_scores(model: RecAutoencoder, X: Any, n_samples: int = 100, *, see
     if X.shape[1] != model.n_items:
         raise ValueError(f"X has {X.shape[1]} items but the model expects {model.n_items}.")
     batch_size = check_positive_int(batch_size, "batch_size")
-    was = model.training
-    model.eval()
     device = next(model.parameters()).device
     n = X.shape[0]
     # all noise drawn up front (n_samples, n_users, latent), so the result does not depend on batch_size
     eps_all = torch.randn((n_samples, n, model.latent), generator=torch.Generator().manual_seed(seed))
     out = np.empty((n_samples, n, model.n_items), dtype=np.float32)
-    for s in range(0, n, batch_size):
-        mu, logvar = model.encode(torch.from_numpy(X[s : s + batch_size].toarray()).to(device))
-        z = mu + torch.exp(0.5 * logvar) * eps_all[:, s : s + batch_size].to(device)
-        b = mu.shape[0]
-        probs = torch.softmax(model.decode(z.reshape(-1, model.latent)), dim=1)
-        out[:, s : s + b] = probs.reshape(n_samples, b, -1).cpu().numpy()
-    model.train(was)
+    with eval_mode(model):
+        for s in range(0, n, batch_size):
+            mu, logvar = model.encode(torch.from_numpy(X[s : s + batch_size].toarray()).to(device))
+            z = mu + torch.exp(0.5 * logvar) * eps_all[:, s : s + batch_size].to(device)
+            b = mu.shape[0]
+            probs = torch.softmax(model.decode(z.reshape(-1, model.latent)), dim=1)
+            out[:, s : s + b] = probs.reshape(n_samples, b, -1).cpu().numpy()
     return out
 
 
@@ -501,8 +498,6 @@ def latent_neighbour_scores(
         raise ValueError(f"X_train {Xt.shape} and X_query {Xq.shape} must both have the model's {model.n_items} items.")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
-    was = model.training
-    model.eval()
     device = next(model.parameters()).device
 
     def enc(A: sp.csr_matrix) -> np.ndarray:  # unit-norm posterior means, densifying one batch of rows at a time
@@ -513,8 +508,8 @@ def latent_neighbour_scores(
             ]
         )
 
-    Mq, Mt = enc(Xq), enc(Xt)  # (n_query, latent), (n_train, latent): small
-    model.train(was)
+    with eval_mode(model):
+        Mq, Mt = enc(Xq), enc(Xt)  # (n_query, latent), (n_train, latent): small
     out = np.empty((Xq.shape[0], Xt.shape[1]), dtype=np.float64)
     for s in range(0, Xq.shape[0], batch_size):
         sim = Mq[s : s + batch_size] @ Mt.T  # (batch, n_train)
@@ -537,15 +532,13 @@ def cold_start_scores(model: RecAutoencoder, how: str = "prior", *, n_samples: i
         raise ValueError(f"how must be 'prior' or 'empty', got {how!r}.")
     n_samples = check_positive_int(n_samples, "n_samples")
     seed = check_seed(seed)
-    was = model.training
-    model.eval()
     device = next(model.parameters()).device
-    if how == "prior":
-        z = torch.randn(n_samples, model.latent, generator=torch.Generator().manual_seed(seed)).to(device)
-        out = torch.softmax(model.decode(z), dim=1).mean(dim=0)
-    else:
-        out = torch.softmax(model(torch.zeros(1, model.n_items, device=device)), dim=1)[0]
-    model.train(was)
+    with eval_mode(model):
+        if how == "prior":
+            z = torch.randn(n_samples, model.latent, generator=torch.Generator().manual_seed(seed)).to(device)
+            out = torch.softmax(model.decode(z), dim=1).mean(dim=0)
+        else:
+            out = torch.softmax(model(torch.zeros(1, model.n_items, device=device)), dim=1)[0]
     return out.cpu().numpy().astype(np.float64)
 
 
