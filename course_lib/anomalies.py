@@ -70,7 +70,18 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import as_2d_float
+from ._validation import (
+    InputTypeError,
+    align_columns,
+    align_index,
+    as_1d_float,
+    as_2d_float,
+    check_frame,
+    check_positive_int,
+    check_probability,
+    check_real,
+    check_seed,
+)
 from .latent import (  # noqa: F401  (old import paths, kept for the checkers and solutions)
     augment_near_encodings,
     decode,
@@ -177,9 +188,20 @@ def inject_anomalies(
     """
     as_2d_float(X, "X")  # checks shape and finiteness
     A = np.array(X, dtype=np.float64)  # a float64 copy: the clean rows come back unchanged
+    if groups is None or isinstance(groups, (str, bytes, dict, set)):
+        raise InputTypeError(f"groups must be an array of sector labels, one per column of X, got {type(groups).__name__}.")
+    if isinstance(groups, pd.Series) and isinstance(X, pd.DataFrame) and not groups.index.equals(X.columns):
+        if not groups.index.is_unique or set(groups.index) != set(X.columns):
+            raise ValueError(
+                "groups (a Series) is indexed by other labels than X's columns; "
+                "pass groups indexed by X's tickers, e.g. groups.reindex(X.columns) after checking it."
+            )
+        groups = groups.loc[X.columns]  # matched by ticker, not by position
     g = np.asarray(groups)
     if g.ndim != 1 or len(g) != A.shape[1]:
         raise ValueError(f"groups must have one sector label per column of X ({A.shape[1]}), got shape {g.shape}.")
+    if pd.isna(g).any():
+        raise ValueError("groups holds a missing sector label (None or NaN); give every column of X a sector.")
     sectors = pd.unique(g)
     if len(sectors) < 2:
         raise ValueError("groups must hold at least 2 distinct sectors (a sector shock and a correlation break need them).")
@@ -188,18 +210,17 @@ def inject_anomalies(
         raise ValueError(f"kinds must be a non-empty subset of {ANOMALY_KINDS}; got {list(kinds)}.")
     if len(set(kinds)) != len(kinds):
         raise ValueError(f"kinds lists a kind twice: {list(kinds)}.")
-    if not isinstance(n_per_kind, (int, np.integer)) or n_per_kind < 1:
-        raise ValueError(f"n_per_kind must be a positive integer, got {n_per_kind!r}.")
+    n_per_kind = check_positive_int(n_per_kind, "n_per_kind")
     n_needed = len(kinds) * n_per_kind
     if n_needed > len(A):
         raise ValueError(
             f"X has {len(A)} rows but {len(kinds)} kinds x {n_per_kind} anomalies need {n_needed}: lower n_per_kind."
         )
     for name, val in (("jump_size", jump_size), ("sector_size", sector_size), ("break_size", break_size)):
-        if not np.isfinite(val) or val <= 0:
-            raise ValueError(f"{name} must be a positive number, got {val}.")
-    if not np.isfinite(vol_multiplier) or vol_multiplier <= 1:
+        check_real(val, name, low=0.0, low_open=True)
+    if check_real(vol_multiplier, "vol_multiplier") <= 1:  # type: ignore[operator]
         raise ValueError(f"vol_multiplier must exceed 1 (a burst makes the day more volatile), got {vol_multiplier}.")
+    seed = check_seed(seed)
 
     rng = np.random.default_rng(seed)
     rows = rng.choice(len(A), size=n_needed, replace=False)
@@ -246,21 +267,24 @@ def precision_at_k(scores: Any, labels: Any, k: int) -> float:
         In [0, 1]. Ties at the cut-off are broken by row order (stable sort).
     """
     s, y = _scores_labels(scores, labels)
-    if not isinstance(k, (int, np.integer)) or not 1 <= k <= len(s):
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
+        check_positive_int(k, "k")  # a float, bool or text: a type error naming k
+    if not 1 <= k <= len(s):
         raise ValueError(f"k must be an integer between 1 and n={len(s)}, got {k!r}.")
     top = np.argsort(-s, kind="stable")[:k]
     return float(y[top].mean())
 
 
-def _scores_labels(scores: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
-    s = np.asarray(scores, dtype=np.float64)
-    y = np.asarray(labels)
-    if s.ndim != 1 or y.shape != s.shape:
-        raise ValueError(f"scores and labels must be 1-D of the same length; got shapes {s.shape} and {y.shape}.")
+def _scores_labels(scores: Any, labels: Any, name: str = "scores") -> tuple[np.ndarray, np.ndarray]:
+    if labels is None or isinstance(labels, (str, bytes, dict, set)):
+        raise InputTypeError(f"labels must be an array of 0/1 labels, got {type(labels).__name__}.")
+    scores, labels = align_index(scores, labels, (name, "labels"))  # pandas objects are paired by label
+    s = as_1d_float(scores, name, min_len=0)
     if len(s) == 0:
-        raise ValueError("scores is empty: score at least one row.")
-    if not np.isfinite(s).all():
-        raise ValueError("scores hold NaN or inf: check the detector's input for NaN before scoring.")
+        raise ValueError(f"{name} is empty: score at least one row.")
+    y = np.asarray(labels)
+    if y.shape != s.shape:
+        raise ValueError(f"{name} and labels must be 1-D of the same length; got shapes {s.shape} and {y.shape}.")
     if not np.isin(y, (0, 1)).all():
         raise ValueError("labels must be binary: 1 (True) for an anomaly, 0 (False) for a normal row.")
     return s, y.astype(int)
@@ -289,14 +313,10 @@ def detection_table(scores: Mapping[str, Any], kind: Any, *, include_all: bool =
         and ``n_anomalies``. The share of anomalies (the PR-AUC of a random
         ranking) is in ``base_rate``.
     """
-    kind = np.asarray(kind, dtype=object)
-    if kind.ndim != 1:
-        raise ValueError(f"kind must be 1-D, got shape {kind.shape}.")
-    if not scores:
-        raise ValueError("scores is empty: pass at least one method, e.g. {'VAE': vae_scores}.")
+    checked, kind = _check_scores_kind(scores, kind)
+    if not isinstance(include_all, (bool, np.bool_)):
+        raise InputTypeError(f"include_all must be True or False, got {include_all!r}.")
     normal = kind == NORMAL
-    if normal.all() or not normal.any():
-        raise ValueError("kind needs both normal rows and anomalies to evaluate a detector.")
     found = [k for k in pd.unique(kind) if k != NORMAL]
     order = [k for k in ANOMALY_KINDS if k in found] + [k for k in found if k not in ANOMALY_KINDS]
     if include_all and len(order) > 1:
@@ -305,8 +325,7 @@ def detection_table(scores: Mapping[str, Any], kind: Any, *, include_all: bool =
     for k in order:
         mask = normal | (kind == k) if k != "all" else np.ones(len(kind), dtype=bool)
         y = (~normal[mask]).astype(int)
-        for method, sc in scores.items():
-            s, _ = _scores_labels(sc, (~normal).astype(int))
+        for method, s in checked.items():
             sm = s[mask]
             rows.append(
                 {
@@ -322,6 +341,35 @@ def detection_table(scores: Mapping[str, Any], kind: Any, *, include_all: bool =
     return pd.DataFrame(rows).set_index(["kind", "method"])
 
 
+def _check_scores_kind(scores: Any, kind: Any) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Validate a mapping of per-method scores and the kind of each row; pandas objects are paired by index label."""
+    if not isinstance(scores, Mapping):
+        raise InputTypeError(
+            f"scores must be a mapping method -> scores, e.g. {{'VAE': vae_scores}}, got {type(scores).__name__}."
+        )
+    if not scores:
+        raise ValueError("scores is empty: pass at least one method, e.g. {'VAE': vae_scores}.")
+    if kind is None or isinstance(kind, (str, bytes, dict, set)):
+        raise InputTypeError(f"kind must be an array with the kind of each row, got {type(kind).__name__}.")
+    k_arr = np.asarray(kind, dtype=object)
+    if k_arr.ndim != 1:
+        raise ValueError(f"kind must be 1-D, got shape {k_arr.shape}.")
+    if pd.isna(k_arr).any():
+        raise ValueError("kind holds a missing value (None or NaN); every row needs 'normal' or its kind of anomaly.")
+    checked = {}
+    for method, sc in scores.items():
+        name = f"scores[{method!r}]"
+        _, sc = align_index(kind, sc, ("kind", name))  # reordered to kind's index when both are pandas objects
+        s = as_1d_float(sc, name)
+        if len(s) != len(k_arr):
+            raise ValueError(f"{name} and kind must have the same length (the same rows), got {len(s)} and {len(k_arr)}.")
+        checked[method] = s
+    normal = k_arr == NORMAL
+    if normal.all() or not normal.any():
+        raise ValueError("kind needs both normal rows and anomalies to evaluate a detector.")
+    return checked, k_arr
+
+
 # Baseline detectors ---------------------------------------------------------
 class _ThresholdDetector(OutlierMixin, BaseEstimator):
     """Shared sklearn-style plumbing: ``anomaly_score`` defines the rest."""
@@ -330,16 +378,22 @@ class _ThresholdDetector(OutlierMixin, BaseEstimator):
     n_features_in_: int
 
     def _check(self, X: Any, *, fitting: bool = False) -> np.ndarray:
+        if not fitting and isinstance(X, pd.DataFrame) and hasattr(self, "feature_names_in_"):
+            X = align_columns(X, pd.Index(self.feature_names_in_), "X", "the training X")  # matched by name
         arr = as_2d_float(X, "X", min_rows=2 if fitting else 1).astype(np.float64)
-        if not fitting:
+        if fitting:
+            if isinstance(X, pd.DataFrame):
+                self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+            elif hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        else:
             check_is_fitted(self, "offset_")
             if arr.shape[1] != self.n_features_in_:
                 raise ValueError(f"X has {arr.shape[1]} features, but this detector was fitted with {self.n_features_in_}.")
         return arr
 
     def _set_offset(self, X: np.ndarray) -> None:
-        if not 0 < self.contamination < 0.5:
-            raise ValueError(f"contamination must lie in (0, 0.5), got {self.contamination}.")
+        check_real(self.contamination, "contamination", low=0.0, high=0.5, low_open=True, high_open=True)
         self.offset_ = -float(np.quantile(self._score(X), 1.0 - self.contamination))
 
     def _score(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
@@ -435,7 +489,8 @@ class PCAReconstructionDetector(_ThresholdDetector):
     def fit(self, X: Any, y: Any = None) -> PCAReconstructionDetector:
         """Fit on (mostly normal) ``X`` of shape (n_samples, n_features); ``y`` is ignored."""
         A = self._check(X, fitting=True)
-        if not isinstance(self.n_components, (int, np.integer)) or not 1 <= self.n_components < A.shape[1]:
+        check_positive_int(self.n_components, "n_components")
+        if not self.n_components < A.shape[1]:
             raise ValueError(f"n_components must be an integer in [1, n_features={A.shape[1]}), got {self.n_components!r}.")
         self.n_features_in_ = A.shape[1]
         self.pca_ = PCA(self.n_components).fit(A)
@@ -470,11 +525,8 @@ def conformal_threshold(scores: Any, contamination: float) -> float:
     float
         The threshold; ``inf`` when ``n`` is too small for the rate (``(n+1)(1-c) > n``).
     """
-    s = np.asarray(scores, dtype=np.float64).ravel()
-    if len(s) == 0 or not np.isfinite(s).all():
-        raise ValueError(f"scores must be a non-empty array of finite numbers; got {len(s)} values (check for NaN).")
-    if not 0 < contamination < 0.5:
-        raise ValueError(f"contamination must lie in (0, 0.5), got {contamination}.")
+    s = as_1d_float(scores, "scores")
+    check_real(contamination, "contamination", low=0.0, high=0.5, low_open=True, high_open=True)
     k = int(np.ceil((len(s) + 1) * (1.0 - contamination)))
     return float("inf") if k > len(s) else float(np.sort(s)[k - 1])
 
@@ -492,10 +544,12 @@ def binomial_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float
     -------
     (low, high) : tuple of float
     """
-    if not (isinstance(k, (int, np.integer)) and isinstance(n, (int, np.integer)) and 0 <= k <= n and n >= 1):
+    for name, v in (("k", k), ("n", n)):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+            raise InputTypeError(f"need integers 0 <= k <= n and n >= 1, got {name}={v!r} of type {type(v).__name__}.")
+    if not (0 <= k <= n and n >= 1):
         raise ValueError(f"need integers 0 <= k <= n and n >= 1, got k={k!r}, n={n!r}.")
-    if not 0 < level < 1:
-        raise ValueError(f"level must lie in (0, 1), got {level}.")
+    level = check_probability(level, "level")
     a = (1 - level) / 2
     low = 0.0 if k == 0 else float(_beta_dist.ppf(a, k, n - k + 1))
     high = 1.0 if k == n else float(_beta_dist.ppf(1 - a, k + 1, n - k))
@@ -519,8 +573,7 @@ def precision_recall_at_rate(scores: Any, labels: Any, rate: float) -> tuple[flo
     (precision, recall) : tuple of float
     """
     s, y = _scores_labels(scores, labels)
-    if not 0 < rate <= 1:
-        raise ValueError(f"rate must lie in (0, 1], got {rate}.")
+    check_real(rate, "rate", low=0.0, high=1.0, low_open=True)
     if y.sum() == 0:
         raise ValueError("labels hold no positive row: recall is undefined.")
     k = max(1, int(np.ceil(rate * len(s))))
@@ -582,14 +635,12 @@ def bootstrap_detection_table(
         ``precision_at_k``, ``precision_at_k_low``, ``precision_at_k_high`` and ``n_anomalies``.
         The point estimates are those of :func:`detection_table`.
     """
-    if not isinstance(n_boot, (int, np.integer)) or n_boot < 100:
-        raise ValueError(f"n_boot must be an integer >= 100 (percentile intervals need many samples), got {n_boot!r}.")
-    if not 0 < level < 1:
-        raise ValueError(f"level must lie in (0, 1), got {level}.")
+    check_positive_int(n_boot, "n_boot (percentile intervals need many samples)", minimum=100)
+    level = check_probability(level, "level")
+    seed = check_seed(seed)
     point = detection_table(scores, kind, include_all=include_all)
-    kind = np.asarray(kind, dtype=object)
+    S_all, kind = _check_scores_kind(scores, kind)
     normal_idx = np.flatnonzero(kind == NORMAL)
-    S_all = {m: _scores_labels(sc, (kind != NORMAL).astype(int))[0] for m, sc in scores.items()}
     rng = np.random.default_rng(seed)
     a = (1 - level) / 2
     rows = []
@@ -650,10 +701,11 @@ def ewma_scale(returns: Any, *, halflife: float = 20.0, warmup: int = 60) -> Any
         Shape (n_days, n_assets), same type (and index) as ``returns``; the first ``warmup`` rows NaN.
     """
     frame = returns if isinstance(returns, pd.DataFrame) else None
+    if frame is not None:
+        check_frame(frame, "returns", min_rows=2)  # a frame must be in date order: the recursion runs forward in time
     A = as_2d_float(returns, "returns", min_rows=2).astype(np.float64)
-    if not np.isfinite(halflife) or halflife <= 0:
-        raise ValueError(f"halflife must be a positive number of days, got {halflife}.")
-    if not isinstance(warmup, (int, np.integer)) or not 1 <= warmup < len(A):
+    check_real(halflife, "halflife", low=0.0, low_open=True)
+    if not 1 <= check_positive_int(warmup, "warmup") < len(A):
         raise ValueError(f"warmup must be an integer in [1, n_days={len(A)}), got {warmup!r}.")
     lam = 0.5 ** (1.0 / halflife)
     init = (A[:warmup] ** 2).mean(axis=0)
@@ -703,8 +755,7 @@ def choose_n_components(X: Any, *, method: str = "marchenko_pastur", variance: f
         raise ValueError(f"X has constant columns ({np.flatnonzero(sd == 0)[:5].tolist()} ...): drop them first.")
     eig = np.sort(np.linalg.eigvalsh(np.corrcoef(A, rowvar=False)))[::-1]
     if method == "variance":
-        if not 0 < variance < 1:
-            raise ValueError(f"variance must lie in (0, 1), got {variance}.")
+        check_probability(variance, "variance")
         k = int(np.searchsorted(np.cumsum(eig) / eig.sum(), variance) + 1)
     elif method == "marchenko_pastur":
         sigma2 = 1.0 - eig[0] / N  # the variance the market mode leaves to the rest

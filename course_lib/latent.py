@@ -26,9 +26,18 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 
-from ._validation import as_2d_float
+from ._validation import (
+    align_columns,
+    align_index,
+    as_1d_float,
+    as_2d_float,
+    check_positive_int,
+    check_real,
+    check_seed,
+)
 from .models import eval_mode
 
 __all__ = [
@@ -49,7 +58,12 @@ def _as_vae(model: Any, n_features: int | None = None) -> torch.nn.Module:
         if not hasattr(model, "model_"):
             raise ValueError(f"{type(model).__name__} is not fitted: call .fit(X) before using its latent space.")
         model = model.model_
-    if not (hasattr(model, "encode") and hasattr(model, "decode") and hasattr(model, "latent_dim")):
+    if not (
+        hasattr(model, "encode")
+        and hasattr(model, "decode")
+        and hasattr(model, "latent_dim")
+        and hasattr(model, "reparameterize")  # a VAE: encode gives (mu, logvar), not one code
+    ):
         raise ValueError(
             "model must be a fitted VAE estimator (e.g. VAEAnomalyDetector().fit(X)) or a course_lib VAE with encode and decode."
         )
@@ -65,12 +79,26 @@ def _device(model: torch.nn.Module) -> torch.device:
 def _noise_std(residual_std: Any, n_features: int) -> np.ndarray | None:
     if residual_std is None:
         return None
-    r = np.broadcast_to(np.asarray(residual_std, dtype=np.float64), (n_features,)) if np.ndim(residual_std) <= 1 else None
-    if r is None or not np.isfinite(r).all() or (r < 0).any():
+    if isinstance(residual_std, np.ndarray) and residual_std.ndim == 0:
+        residual_std = residual_std.item()
+    if np.ndim(residual_std) == 0:
+        v = check_real(residual_std, "residual_std", low=0.0)
+        return np.full(n_features, v, dtype=np.float64)
+    r = as_1d_float(residual_std, "residual_std")
+    if len(r) != n_features or (r < 0).any():
         raise ValueError(
-            f"residual_std must be a number or one non-negative value per feature ({n_features}), got {residual_std!r}."
+            f"residual_std must be a number or one non-negative value per feature ({n_features}), "
+            f"got {len(r)} value(s) with minimum {r.min():g}; use residual_std(model, X_train)."
         )
     return r
+
+
+def _match_columns(model: Any, X: Any) -> Any:
+    """A DataFrame's columns matched by name to the estimator's training columns (when it recorded them)."""
+    names = getattr(model, "feature_names_in_", None)
+    if isinstance(X, pd.DataFrame) and names is not None:
+        return align_columns(X, pd.Index(names), "X", "the model's training X")
+    return X
 
 
 @torch.no_grad()
@@ -88,7 +116,7 @@ def encode(model: Any, X: Any) -> tuple[np.ndarray, np.ndarray]:
     (mu, logvar) : tuple of numpy.ndarray
         Each of shape (n_samples, latent_dim).
     """
-    A = as_2d_float(X, "X")
+    A = as_2d_float(_match_columns(model, X), "X")
     vae = _as_vae(model, A.shape[1])
     with eval_mode(vae):
         mu, logvar = vae.encode(torch.from_numpy(A).to(_device(vae)))
@@ -114,7 +142,7 @@ def residual_std(model: Any, X: Any) -> np.ndarray:
     numpy.ndarray
         Shape (n_features,).
     """
-    A = as_2d_float(X, "X", min_rows=2)
+    A = as_2d_float(_match_columns(model, X), "X", min_rows=2)
     vae = _as_vae(model, A.shape[1])
     xt = torch.from_numpy(A).to(_device(vae))
     with eval_mode(vae):
@@ -144,6 +172,7 @@ def decode(model: Any, Z: Any, *, residual_std: Any = None, seed: int = 0) -> np
         Shape (n, n_features).
     """
     vae = _as_vae(model)
+    seed = check_seed(seed)
     Zc = as_2d_float(Z, "Z")
     if Zc.shape[1] != vae.latent_dim:
         raise ValueError(f"Z has {Zc.shape[1]} columns but the model's latent_dim is {vae.latent_dim}.")
@@ -172,8 +201,8 @@ def vae_scenarios(model: Any, n: int, *, residual_std: Any = None, seed: int = 0
     numpy.ndarray
         Shape (n, n_features), in the scale of the model's training data.
     """
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}.")
+    n = check_positive_int(n, "n")
+    seed = check_seed(seed)
     vae = _as_vae(model)
     Z = np.random.default_rng(seed).standard_normal((n, vae.latent_dim))
     return decode(vae, Z, residual_std=residual_std, seed=seed + 1)
@@ -193,14 +222,11 @@ def interpolate_latent(z_start: Any, z_end: Any, n_steps: int = 11) -> np.ndarra
     numpy.ndarray
         Shape (n_steps, latent_dim).
     """
-    a = np.asarray(z_start, dtype=np.float64)
-    b = np.asarray(z_end, dtype=np.float64)
-    if a.ndim != 1 or a.shape != b.shape or a.size == 0:
+    a = as_1d_float(z_start, "z_start")
+    b = as_1d_float(z_end, "z_end")
+    if a.shape != b.shape:
         raise ValueError(f"z_start and z_end must be 1-D codes of the same length; got shapes {a.shape} and {b.shape}.")
-    if not (np.isfinite(a).all() and np.isfinite(b).all()):
-        raise ValueError("z_start or z_end holds NaN or inf: encode finite rows.")
-    if not isinstance(n_steps, (int, np.integer)) or n_steps < 2:
-        raise ValueError(f"n_steps must be an integer >= 2, got {n_steps!r}.")
+    n_steps = check_positive_int(n_steps, "n_steps", minimum=2)
     t = np.linspace(0.0, 1.0, n_steps)[:, None]
     return (1 - t) * a + t * b
 
@@ -227,16 +253,18 @@ def sample_near_encoding(mu: Any, logvar: Any, n_per_row: int = 10, *, noise_sca
     numpy.ndarray
         Shape (n_rows * n_per_row, latent_dim): the draws of row 0 first, then row 1, ...
     """
+    mu, logvar = align_index(mu, logvar, ("mu", "logvar"))  # DataFrames are paired by row label
     M = as_2d_float(mu, "mu").astype(np.float64)
     LV = as_2d_float(logvar, "logvar").astype(np.float64)
     if M.shape != LV.shape:
         raise ValueError(f"mu and logvar must have the same shape; got {M.shape} and {LV.shape}.")
-    if not isinstance(n_per_row, (int, np.integer)) or n_per_row < 1:
-        raise ValueError(f"n_per_row must be a positive integer, got {n_per_row!r}.")
-    if not np.isfinite(noise_scale) or noise_scale < 0:
-        raise ValueError(f"noise_scale must be >= 0, got {noise_scale}.")
+    n_per_row = check_positive_int(n_per_row, "n_per_row")
+    check_real(noise_scale, "noise_scale", low=0.0)
+    seed = check_seed(seed)
     rng = np.random.default_rng(seed)
     std = np.exp(0.5 * LV)
+    if not np.isfinite(std).all():
+        raise ValueError("logvar is too large (exp(logvar / 2) overflows): pass log-variances from encode, not variances.")
     eps = rng.standard_normal((len(M), n_per_row, M.shape[1]))
     return (M[:, None, :] + noise_scale * std[:, None, :] * eps).reshape(-1, M.shape[1])
 
@@ -269,8 +297,11 @@ def augment_near_encodings(
     numpy.ndarray
         Shape (n_rows * n_per_row, n_features): the samples of row 0 first.
     """
+    n_per_row = check_positive_int(n_per_row, "n_per_row")
+    check_real(noise_scale, "noise_scale", low=0.0)
+    seed = check_seed(seed)
     vae = _as_vae(model)
-    mu, logvar = encode(vae, X)
+    mu, logvar = encode(model, X)
     Z = sample_near_encoding(mu, logvar, n_per_row, noise_scale=noise_scale, seed=seed)
     return decode(vae, Z, residual_std=residual_std, seed=seed + 1)
 
@@ -295,9 +326,8 @@ def jitter_augment(X: Any, n_per_row: int = 10, *, noise_scale: float = 0.5, see
     """
     as_2d_float(X, "X")
     A = np.array(X, dtype=np.float64)
-    if not isinstance(n_per_row, (int, np.integer)) or n_per_row < 1:
-        raise ValueError(f"n_per_row must be a positive integer, got {n_per_row!r}.")
-    if not np.isfinite(noise_scale) or noise_scale < 0:
-        raise ValueError(f"noise_scale must be >= 0, got {noise_scale}.")
+    n_per_row = check_positive_int(n_per_row, "n_per_row")
+    check_real(noise_scale, "noise_scale", low=0.0)
+    seed = check_seed(seed)
     rng = np.random.default_rng(seed)
     return (A[:, None, :] + noise_scale * rng.standard_normal((len(A), n_per_row, A.shape[1]))).reshape(-1, A.shape[1])

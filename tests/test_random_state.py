@@ -127,6 +127,25 @@ CALLS += [
     ("make_characteristics_panel", lambda: make_characteristics_panel(20, 24, 4, seed=1)),
 ]
 
+# Anomalies and latent space (issue 16 added their seed checks) ----------------------------------------------------------
+from course_lib import anomalies as _an  # noqa: E402
+from course_lib import latent as _lt  # noqa: E402
+
+_KIND = np.array(["jump"] * 4 + ["normal"] * 44, dtype=object)
+_MU_LV = _lt.encode(_DET, _X[:4])
+CALLS += [
+    ("anomalies.inject_anomalies", lambda: _an.inject_anomalies(_X, [0, 0, 1, 1, 2, 2], n_per_kind=2, seed=1)),
+    ("anomalies.bootstrap_detection_table", lambda: _an.bootstrap_detection_table({"m": _X[:, 0]}, _KIND, n_boot=100)),
+    ("anomalies.MahalanobisDetector.fit", lambda: _an.MahalanobisDetector().fit(_X)),
+    ("anomalies.PCAReconstructionDetector.fit", lambda: _an.PCAReconstructionDetector(n_components=2).fit(_X)),
+    ("latent.encode", lambda: _lt.encode(_DET, _X)),
+    ("latent.decode(residual_std)", lambda: _lt.decode(_DET, np.zeros((3, 2)), residual_std=0.1, seed=1)),
+    ("latent.vae_scenarios", lambda: _lt.vae_scenarios(_FAC, 5, residual_std=0.1)),
+    ("latent.sample_near_encoding", lambda: _lt.sample_near_encoding(*_MU_LV, 3)),
+    ("latent.augment_near_encodings", lambda: _lt.augment_near_encodings(_DET, _X[:4], 3, residual_std=0.1)),
+    ("latent.jitter_augment", lambda: _lt.jitter_augment(_X, 3)),
+]
+
 
 def _reparameterize(mu, logvar):
     return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)

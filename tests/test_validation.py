@@ -1130,6 +1130,309 @@ CHAPTER_PROBES: list[Probe] = [
 ]
 PROBES += CHAPTER_PROBES
 
+# Anomalies and latent space ---------------------------------------------------------------------------------------------
+from course_lib import anomalies as an  # noqa: E402
+from course_lib import latent as lt  # noqa: E402
+
+GROUPS = np.array(["a", "a", "b", "b", "c"])
+AN_SCORES = _rng.standard_normal(40)
+AN_LABELS = np.r_[np.ones(8), np.zeros(32)].astype(int)
+AN_KIND = np.array(["jump"] * 4 + ["sector"] * 4 + ["normal"] * 32, dtype=object)
+with isolated_rng(0):
+    MAH = an.MahalanobisDetector().fit(X)
+    PCAD = an.PCAReconstructionDetector(n_components=2).fit(X)
+    MAH_DF = an.MahalanobisDetector().fit(RET)
+MU_LV = lt.encode(DET, X[:6])
+_RET_SER = pd.Series(AN_SCORES, index=DATES)
+
+
+def _inject(**kw):
+    opts = dict(n_per_kind=2)
+    opts.update(kw)
+    return an.inject_anomalies(opts.pop("X", X), opts.pop("groups", GROUPS), **opts)
+
+
+def _detector_probes(label: str, det, cls, **kw) -> list[Probe]:
+    rows: list[Probe] = []
+    for meth in ("calibrate", "anomaly_score", "score_samples", "decision_function", "predict"):
+        rows += array_probes(f"{label}.{meth}", getattr(det, meth), "X", X)
+        rows.append((f"{label}.{meth}: wrong width", lambda m=meth: getattr(det, m)(X[:, :3]), "X"))
+        rows.append((f"{label}.{meth}: unfitted", lambda m=meth: getattr(cls(), m)(X), cls.__name__))
+    rows += array_probes(f"{label}.fit", lambda v: cls(**kw).fit(v), "X", X)
+    rows.append((f"{label}.fit: one row", lambda: cls(**kw).fit(X[:1]), "X"))
+    rows += real_probes(
+        f"{label}.fit",
+        lambda c: cls(contamination=c, **kw).fit(X),
+        "contamination",
+        (math.nan, math.inf, 0.0, 0.5, -0.1, "0.05", None),
+    )
+    return rows
+
+
+ANOMALY_PROBES: list[Probe] = [
+    # inject_anomalies ----------
+    *array_probes("inject_anomalies", lambda v: _inject(X=v), "X", X),
+    ("inject_anomalies: groups too short", lambda: _inject(groups=GROUPS[:3]), "groups"),
+    ("inject_anomalies: groups one sector", lambda: _inject(groups=["a"] * 5), "groups"),
+    ("inject_anomalies: groups with None", lambda: _inject(groups=["a", None, "b", "b", "c"]), "groups"),
+    ("inject_anomalies: groups NaN", lambda: _inject(groups=[0.0, np.nan, 1.0, 1.0, 2.0]), "groups"),
+    ("inject_anomalies: groups None", lambda: _inject(groups=None), "groups"),
+    ("inject_anomalies: groups 2-D", lambda: _inject(groups=GROUPS[None, :]), "groups"),
+    (
+        "inject_anomalies: groups Series on other tickers",
+        lambda: _inject(X=RET, groups=pd.Series(GROUPS, index=[f"T{i}" for i in range(5)])),
+        "groups",
+    ),
+    ("inject_anomalies: kinds unknown", lambda: _inject(kinds=("jump", "crash")), "kinds"),
+    ("inject_anomalies: kinds a string", lambda: _inject(kinds="jump"), "kinds"),
+    ("inject_anomalies: kinds empty", lambda: _inject(kinds=()), "kinds"),
+    ("inject_anomalies: kinds repeated", lambda: _inject(kinds=("jump", "jump")), "kinds"),
+    *int_probes("inject_anomalies", lambda n: _inject(n_per_kind=n), "n_per_kind", (0, -1, 2.5, True, "2", None, 11)),
+    *real_probes("inject_anomalies", lambda v: _inject(jump_size=v), "jump_size", (math.nan, math.inf, 0.0, -1.0, "6", None)),
+    *real_probes("inject_anomalies", lambda v: _inject(sector_size=v), "sector_size", (math.nan, 0.0, "2.5")),
+    *real_probes("inject_anomalies", lambda v: _inject(break_size=v), "break_size", (math.inf, -1.0, "1.5")),
+    *real_probes("inject_anomalies", lambda v: _inject(vol_multiplier=v), "vol_multiplier", (math.nan, 1.0, 0.5, "3")),
+    *int_probes("inject_anomalies", lambda s: _inject(seed=s), "seed", (-1, 0.5, "0", None)),
+    # precision_at_k and precision_recall_at_rate ----------
+    *array_probes("precision_at_k", lambda v: an.precision_at_k(v, AN_LABELS, 3), "scores", AN_SCORES, ndim=1),
+    ("precision_at_k: labels not binary", lambda: an.precision_at_k(AN_SCORES, AN_LABELS * 2, 3), "labels"),
+    ("precision_at_k: labels NaN", lambda: an.precision_at_k(AN_SCORES, AN_LABELS * np.nan, 3), "labels"),
+    ("precision_at_k: labels too short", lambda: an.precision_at_k(AN_SCORES, AN_LABELS[:5], 3), "labels"),
+    ("precision_at_k: labels None", lambda: an.precision_at_k(AN_SCORES, None, 3), "labels"),
+    ("precision_at_k: labels text", lambda: an.precision_at_k(AN_SCORES, AN_LABELS.astype(str), 3), "labels"),
+    (
+        "precision_at_k: Series on other dates",
+        lambda: an.precision_at_k(_RET_SER, pd.Series(AN_LABELS, index=DATES + pd.Timedelta(days=1)), 3),
+        "labels",
+    ),
+    *int_probes("precision_at_k", lambda k: an.precision_at_k(AN_SCORES, AN_LABELS, k), "k", (0, -1, 2.5, True, "3", None, 41)),
+    *array_probes(
+        "precision_recall_at_rate", lambda v: an.precision_recall_at_rate(v, AN_LABELS, 0.1), "scores", AN_SCORES, ndim=1
+    ),
+    ("precision_recall_at_rate: no positive", lambda: an.precision_recall_at_rate(AN_SCORES, AN_LABELS * 0, 0.1), "labels"),
+    ("precision_recall_at_rate: labels short", lambda: an.precision_recall_at_rate(AN_SCORES, AN_LABELS[:3], 0.1), "labels"),
+    *real_probes(
+        "precision_recall_at_rate",
+        lambda r: an.precision_recall_at_rate(AN_SCORES, AN_LABELS, r),
+        "rate",
+        (math.nan, math.inf, 0.0, 1.5, -0.1, "0.1", None),
+    ),
+    # detection tables ----------
+    ("detection_table: scores empty", lambda: an.detection_table({}, AN_KIND), "scores"),
+    ("detection_table: scores an array", lambda: an.detection_table(AN_SCORES, AN_KIND), "scores"),
+    ("detection_table: scores NaN", lambda: an.detection_table({"m": AN_SCORES * np.nan}, AN_KIND), "scores"),
+    ("detection_table: scores inf", lambda: an.detection_table({"m": _with(AN_SCORES, (0,), np.inf)}, AN_KIND), "scores"),
+    ("detection_table: scores too short", lambda: an.detection_table({"m": AN_SCORES[:5]}, AN_KIND), "scores"),
+    ("detection_table: scores 2-D", lambda: an.detection_table({"m": X}, AN_KIND), "scores"),
+    ("detection_table: scores text", lambda: an.detection_table({"m": AN_SCORES.astype(str)}, AN_KIND), "scores"),
+    ("detection_table: scores complex", lambda: an.detection_table({"m": AN_SCORES + 1j}, AN_KIND), "scores"),
+    ("detection_table: scores None", lambda: an.detection_table({"m": None}, AN_KIND), "scores"),
+    ("detection_table: kind all normal", lambda: an.detection_table({"m": AN_SCORES}, np.full(40, "normal")), "kind"),
+    ("detection_table: kind 2-D", lambda: an.detection_table({"m": AN_SCORES}, AN_KIND[None, :]), "kind"),
+    ("detection_table: kind None", lambda: an.detection_table({"m": AN_SCORES}, None), "kind"),
+    ("detection_table: kind with NaN", lambda: an.detection_table({"m": AN_SCORES}, _with(AN_KIND, (0,), np.nan)), "kind"),
+    (
+        "detection_table: Series on other dates",
+        lambda: an.detection_table({"m": _RET_SER}, pd.Series(AN_KIND, index=DATES + pd.Timedelta(days=1))),
+        "kind",
+    ),
+    ("detection_table: include_all text", lambda: an.detection_table({"m": AN_SCORES}, AN_KIND, include_all="no"), "include_all"),
+    ("bootstrap_detection_table: scores NaN", lambda: an.bootstrap_detection_table({"m": AN_SCORES * np.nan}, AN_KIND), "scores"),
+    ("bootstrap_detection_table: scores empty", lambda: an.bootstrap_detection_table({}, AN_KIND), "scores"),
+    ("bootstrap_detection_table: kind short", lambda: an.bootstrap_detection_table({"m": AN_SCORES}, AN_KIND[:5]), "scores"),
+    *int_probes(
+        "bootstrap_detection_table",
+        lambda n: an.bootstrap_detection_table({"m": AN_SCORES}, AN_KIND, n_boot=n),
+        "n_boot",
+        (0, -1, 99, 150.5, True, "200", None),
+    ),
+    *real_probes(
+        "bootstrap_detection_table",
+        lambda v: an.bootstrap_detection_table({"m": AN_SCORES}, AN_KIND, n_boot=100, level=v),
+        "level",
+        (math.nan, 0.0, 1.0, 90.0, "0.9", None),
+    ),
+    *int_probes(
+        "bootstrap_detection_table",
+        lambda s: an.bootstrap_detection_table({"m": AN_SCORES}, AN_KIND, n_boot=100, seed=s),
+        "seed",
+        (-1, 0.5, "0", None),
+    ),
+    # thresholds and rates ----------
+    *array_probes("conformal_threshold", lambda v: an.conformal_threshold(v, 0.1), "scores", AN_SCORES, ndim=1),
+    ("conformal_threshold: 2-D scores", lambda: an.conformal_threshold(X, 0.1), "scores"),
+    *real_probes(
+        "conformal_threshold",
+        lambda c: an.conformal_threshold(AN_SCORES, c),
+        "contamination",
+        (math.nan, math.inf, 0.0, 0.5, 1.0, -0.1, "0.1", None),
+    ),
+    *int_probes("binomial_interval", lambda k: an.binomial_interval(k, 10), "k", (-1, 11, 2.5, True, "3", None)),
+    *int_probes("binomial_interval", lambda n: an.binomial_interval(0, n), "n", (0, -1, 10.0, True, "10", None)),
+    *real_probes(
+        "binomial_interval", lambda v: an.binomial_interval(3, 10, v), "level", (math.nan, 0.0, 1.0, 95.0, "0.95", None)
+    ),
+    # inputs ----------
+    *[p for p in frame_probes("ewma_scale", lambda v: an.ewma_scale(v, warmup=5), "returns", RET) if "ndarray" not in p[0]],
+    *array_probes("ewma_scale", lambda v: an.ewma_scale(v, warmup=5), "returns", X),
+    *real_probes(
+        "ewma_scale", lambda h: an.ewma_scale(X, halflife=h, warmup=5), "halflife", (math.nan, math.inf, 0.0, -1.0, "20", None)
+    ),
+    *int_probes("ewma_scale", lambda w: an.ewma_scale(X, warmup=w), "warmup", (0, -1, 2.5, True, "5", None, 40)),
+    ("ewma_scale: a zero column", lambda: an.ewma_scale(np.c_[X, np.zeros(40)], warmup=5), "returns"),
+    *array_probes("choose_n_components", an.choose_n_components, "X", X),
+    ("choose_n_components: one column", lambda: an.choose_n_components(X[:, :1]), "X"),
+    ("choose_n_components: two rows", lambda: an.choose_n_components(X[:2]), "X"),
+    ("choose_n_components: constant column", lambda: an.choose_n_components(np.c_[X, np.ones(40)]), "X"),
+    ("choose_n_components: method", lambda: an.choose_n_components(X, method="scree"), "method"),
+    ("choose_n_components: method None", lambda: an.choose_n_components(X, method=None), "method"),
+    *real_probes(
+        "choose_n_components",
+        lambda v: an.choose_n_components(X, method="variance", variance=v),
+        "variance",
+        (math.nan, 0.0, 1.0, 80.0, "0.8", None),
+    ),
+    # baseline detectors ----------
+    *_detector_probes("MahalanobisDetector", MAH, an.MahalanobisDetector),
+    *_detector_probes("PCAReconstructionDetector", PCAD, an.PCAReconstructionDetector, n_components=2),
+    ("MahalanobisDetector.score_samples: other columns", lambda: MAH_DF.score_samples(RET.rename(columns={"S0": "Q"})), "X"),
+    (
+        "MahalanobisDetector.calibrate: contamination set to NaN after fit",
+        lambda: an.MahalanobisDetector().fit(X).set_params(contamination=math.nan).calibrate(X),
+        "contamination",
+    ),
+    *int_probes(
+        "PCAReconstructionDetector.fit",
+        lambda n: an.PCAReconstructionDetector(n_components=n).fit(X),
+        "n_components",
+        (0, -1, 2.5, True, "2", None, 5),
+    ),
+    # latent ----------
+    *array_probes("encode", lambda v: lt.encode(DET, v), "X", X),
+    ("encode: wrong width", lambda: lt.encode(DET, X[:, :3]), "X"),
+    ("encode: unfitted", lambda: lt.encode(VAEAnomalyDetector(), X), "VAEAnomalyDetector"),
+    ("encode: model an array", lambda: lt.encode(X, X), "model"),
+    ("encode: model None", lambda: lt.encode(None, X), "model"),
+    ("encode: model an Autoencoder", lambda: lt.encode(AE, X), "model"),
+    ("encode: columns of another market", lambda: lt.encode(FAC_DF, RET.rename(columns={"S0": "Q"})), "X"),
+    *array_probes("residual_std", lambda v: lt.residual_std(DET, v), "X", X),
+    ("residual_std: one row", lambda: lt.residual_std(DET, X[:1]), "X"),
+    ("residual_std: wrong width", lambda: lt.residual_std(DET, X[:, :2]), "X"),
+    ("residual_std: unfitted", lambda: lt.residual_std(VAEFactorModel(), X), "VAEFactorModel"),
+    *array_probes("decode", lambda v: lt.decode(DET, v), "Z", X[:, :2]),
+    ("decode: wrong width", lambda: lt.decode(DET, X), "Z"),
+    ("decode: unfitted", lambda: lt.decode(VAEAnomalyDetector(), X[:, :2]), "VAEAnomalyDetector"),
+    ("decode: model a string", lambda: lt.decode("vae", X[:, :2]), "model"),
+    ("decode: residual_std wrong length", lambda: lt.decode(DET, X[:, :2], residual_std=np.ones(3)), "residual_std"),
+    ("decode: residual_std negative", lambda: lt.decode(DET, X[:, :2], residual_std=-0.1), "residual_std"),
+    ("decode: residual_std NaN", lambda: lt.decode(DET, X[:, :2], residual_std=math.nan), "residual_std"),
+    ("decode: residual_std inf", lambda: lt.decode(DET, X[:, :2], residual_std=np.full(5, np.inf)), "residual_std"),
+    ("decode: residual_std text", lambda: lt.decode(DET, X[:, :2], residual_std="0.1"), "residual_std"),
+    ("decode: residual_std 2-D", lambda: lt.decode(DET, X[:, :2], residual_std=np.ones((2, 5))), "residual_std"),
+    ("decode: residual_std complex", lambda: lt.decode(DET, X[:, :2], residual_std=0.1 + 1j), "residual_std"),
+    ("decode: residual_std a dict", lambda: lt.decode(DET, X[:, :2], residual_std={"a": 1}), "residual_std"),
+    *int_probes("decode", lambda s: lt.decode(DET, X[:, :2], residual_std=0.1, seed=s), "seed", (-1, 0.5, "0", None)),
+    *int_probes("vae_scenarios", lambda n: lt.vae_scenarios(DET, n), "n", (0, -1, 2.5, True, "3", None)),
+    *int_probes("vae_scenarios", lambda s: lt.vae_scenarios(DET, 3, seed=s), "seed", (-1, 0.5, "0", None)),
+    ("vae_scenarios: unfitted", lambda: lt.vae_scenarios(VAEFactorModel(), 3), "VAEFactorModel"),
+    ("vae_scenarios: residual_std wrong length", lambda: lt.vae_scenarios(DET, 3, residual_std=np.ones(2)), "residual_std"),
+    *array_probes("interpolate_latent", lambda v: lt.interpolate_latent(v, np.zeros(2)), "z_start", np.ones(2), ndim=1),
+    *array_probes("interpolate_latent", lambda v: lt.interpolate_latent(np.zeros(2), v), "z_end", np.ones(2), ndim=1),
+    ("interpolate_latent: lengths differ", lambda: lt.interpolate_latent(np.zeros(2), np.zeros(3)), "z_end"),
+    *int_probes(
+        "interpolate_latent",
+        lambda n: lt.interpolate_latent(np.zeros(2), np.ones(2), n),
+        "n_steps",
+        (1, 0, -1, 2.5, True, "5", None),
+    ),
+    *array_probes("sample_near_encoding", lambda v: lt.sample_near_encoding(v, MU_LV[1]), "mu", MU_LV[0]),
+    *array_probes("sample_near_encoding", lambda v: lt.sample_near_encoding(MU_LV[0], v), "logvar", MU_LV[1]),
+    ("sample_near_encoding: shapes differ", lambda: lt.sample_near_encoding(MU_LV[0], MU_LV[1][:3]), "logvar"),
+    (
+        "sample_near_encoding: frames on other rows",
+        lambda: lt.sample_near_encoding(pd.DataFrame(MU_LV[0]), pd.DataFrame(MU_LV[1], index=range(10, 16))),
+        "logvar",
+    ),
+    ("sample_near_encoding: logvar huge", lambda: lt.sample_near_encoding(MU_LV[0], MU_LV[1] + 2000), "logvar"),
+    *int_probes("sample_near_encoding", lambda n: lt.sample_near_encoding(*MU_LV, n), "n_per_row", (0, -1, 2.5, True, "3", None)),
+    *real_probes(
+        "sample_near_encoding",
+        lambda s: lt.sample_near_encoding(*MU_LV, noise_scale=s),
+        "noise_scale",
+        (math.nan, math.inf, -0.5, "0.5", None),
+    ),
+    *int_probes("sample_near_encoding", lambda s: lt.sample_near_encoding(*MU_LV, seed=s), "seed", (-1, 0.5, "0", None)),
+    *array_probes("augment_near_encodings", lambda v: lt.augment_near_encodings(DET, v, 2), "X", X[:6]),
+    ("augment_near_encodings: wrong width", lambda: lt.augment_near_encodings(DET, X[:6, :3], 2), "X"),
+    ("augment_near_encodings: unfitted", lambda: lt.augment_near_encodings(VAEAnomalyDetector(), X[:6], 2), "VAEAnomalyDetector"),
+    *int_probes("augment_near_encodings", lambda n: lt.augment_near_encodings(DET, X[:6], n), "n_per_row", (0, 2.5, True, "3")),
+    *real_probes("augment_near_encodings", lambda s: lt.augment_near_encodings(DET, X[:6], 2, noise_scale=s), "noise_scale"),
+    (
+        "augment_near_encodings: residual_std wrong length",
+        lambda: lt.augment_near_encodings(DET, X[:6], 2, residual_std=np.ones(3)),
+        "residual_std",
+    ),
+    *int_probes(
+        "augment_near_encodings", lambda s: lt.augment_near_encodings(DET, X[:6], 2, seed=s), "seed", (-1, 0.5, "0", None)
+    ),
+    *array_probes("jitter_augment", lambda v: lt.jitter_augment(v, 2), "X", X),
+    *int_probes("jitter_augment", lambda n: lt.jitter_augment(X, n), "n_per_row", (0, -1, 2.5, True, "3", None)),
+    *real_probes(
+        "jitter_augment", lambda s: lt.jitter_augment(X, 2, noise_scale=s), "noise_scale", (math.nan, math.inf, -0.5, "0.5", None)
+    ),
+    *int_probes("jitter_augment", lambda s: lt.jitter_augment(X, 2, seed=s), "seed", (-1, 0.5, "0", None)),
+]
+PROBES += ANOMALY_PROBES
+
+#: Inputs of anomalies.py and latent.py accepted on purpose (appended to ACCEPTED below).
+ANOMALY_ACCEPTED: list[tuple[str, Callable[[], object], str]] = [
+    (
+        "ewma_scale with a plain array",
+        lambda: an.ewma_scale(X, warmup=5),
+        "arrays carry no dates: their rows are taken as in time order (the notebooks stack train, val and test arrays)",
+    ),
+    (
+        "inject_anomalies with groups as a Series in another order",
+        lambda: _inject(X=RET, groups=pd.Series(GROUPS, index=RET.columns)[::-1]),
+        "a Series of sectors is matched to X's columns by ticker, so the order does not matter",
+    ),
+    (
+        "inject_anomalies with sector labels that are not strings",
+        lambda: _inject(groups=[0, 0, 1, 1, 2]),
+        "any hashable labels name sectors (integers from a clustering, for example)",
+    ),
+    (
+        "detection_table with kinds outside ANOMALY_KINDS",
+        lambda: an.detection_table({"m": AN_SCORES}, np.where(AN_KIND == "jump", "crash", AN_KIND)),
+        "documented: other kinds are listed after the known ones (a learner's own injected anomalies)",
+    ),
+    (
+        "conformal_threshold with too few scores for the rate",
+        lambda: an.conformal_threshold(AN_SCORES[:5], 0.1),
+        "documented defined result: inf (no finite threshold guarantees the rate with 5 rows), never NaN",
+    ),
+    (
+        "scores and labels as Series on the same dates in another order",
+        lambda: an.precision_at_k(_RET_SER, pd.Series(AN_LABELS, index=DATES)[::-1], 3),
+        "pandas Series are paired by index label; plain arrays by position",
+    ),
+    (
+        "detector scoring a DataFrame with its columns reordered",
+        lambda: MAH_DF.score_samples(RET[RET.columns[::-1]]),
+        "columns are matched by name to the training frame, so the order does not matter",
+    ),
+    (
+        "detector fitted on a DataFrame, scoring a plain array",
+        lambda: MAH_DF.score_samples(X),
+        "arrays carry no labels: columns are taken by position, as in scikit-learn",
+    ),
+    (
+        "residual_std=0 and noise_scale=0",
+        lambda: lt.augment_near_encodings(DET, X[:6], 2, noise_scale=0.0, residual_std=0.0),
+        "zero noise is a defined limit: the decoded encodings themselves",
+    ),
+]
+
 #: Inputs accepted on purpose: (label, call, reason). They must keep working.
 ACCEPTED: list[tuple[str, Callable[[], object], str]] = [
     (
@@ -1214,6 +1517,9 @@ def test_bad_input_gets_a_clear_error(label, call, name):
     assert name in str(info.value), f"{label}: the message does not name {name!r}: {info.value}"
 
 
+ACCEPTED += ANOMALY_ACCEPTED
+
+
 @pytest.mark.parametrize("label, call, reason", ACCEPTED, ids=[a[0] for a in ACCEPTED])
 def test_inputs_accepted_on_purpose(label, call, reason):
     call()
@@ -1269,6 +1575,29 @@ def test_duplicate_picks_are_refused_not_reweighted():
     """Duplicate picks used to get weight 1/size once (weights summing to < 1), a plausible wrong volatility."""
     with pytest.raises(ValueError, match="duplicate"):
         pf.portfolio_volatility(CRET, np.array([[0, 0, 1]]))
+
+
+def test_reordered_columns_give_the_same_anomaly_scores():
+    """A detector fitted on a DataFrame matches columns by name (they used to be taken by position)."""
+    a = MAH_DF.score_samples(RET)
+    b = MAH_DF.score_samples(RET[RET.columns[::-1]])
+    assert np.array_equal(a, b)
+
+
+def test_anomaly_functions_do_not_mutate_inputs():
+    x, ret, s = X.copy(), RET.copy(), AN_SCORES.copy()
+    _inject()
+    an.ewma_scale(RET, warmup=5)
+    an.precision_at_k(AN_SCORES, AN_LABELS, 3)
+    lt.jitter_augment(X, 2)
+    lt.sample_near_encoding(*MU_LV)
+    assert np.array_equal(x, X) and np.array_equal(s, AN_SCORES)
+    pd.testing.assert_frame_equal(ret, RET)
+
+
+def test_anomaly_probe_count():
+    print(f"{len(ANOMALY_PROBES)} anomalies/latent probes; {len(ANOMALY_ACCEPTED)} accepted on purpose")
+    assert len(ANOMALY_PROBES) >= 500
 
 
 def test_chapter_probe_count():
