@@ -493,7 +493,7 @@ class PCAReconstructionDetector(_ThresholdDetector):
         if not self.n_components < A.shape[1]:
             raise ValueError(f"n_components must be an integer in [1, n_features={A.shape[1]}), got {self.n_components!r}.")
         self.n_features_in_ = A.shape[1]
-        self.pca_ = PCA(self.n_components).fit(A)
+        self.pca_ = PCA(self.n_components, random_state=0).fit(A)  # local seed in case sklearn picks a randomised solver
         self._set_offset(A)
         return self
 
