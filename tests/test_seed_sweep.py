@@ -38,3 +38,26 @@ def test_margin_is_the_worst_element_and_negative_when_failing():
     assert _margin("upper", [0.1, 0.3], [0.5]) == pytest.approx(0.2)
     assert _margin("lower", [0.1], [0.2]) == pytest.approx(-0.1)
     assert _margin("upper", None, [1.0]) is None
+
+
+def test_the_committed_sweep_report_is_current():
+    """Every notebook was swept on at least 20 seeds since its code last changed, and passed on all of them."""
+    import json
+    from pathlib import Path
+
+    import nbformat
+
+    from benchmarks.seed_sweep import JSON_PATH, MD_PATH, ROOT, code_hash
+
+    assert JSON_PATH.exists() and MD_PATH.exists(), "no sweep report: run `make seeds`"
+    data = json.loads(JSON_PATH.read_text())["notebooks"]
+    notebooks = sorted([*Path(ROOT).glob("notebooks/*.ipynb"), *Path(ROOT).glob("solutions/*.ipynb")])
+    for path in notebooks:
+        rel = str(path.relative_to(ROOT))
+        entry = data.get(rel)
+        assert entry, f"{rel} was never swept: run `make seeds SWEEP={rel}`"
+        assert entry["code_hash"] == code_hash(nbformat.read(path, as_version=4)), (
+            f"{rel} changed after its sweep: run `make seeds SWEEP={rel}`"
+        )
+        assert len(entry["seeds"]) >= 20, f"{rel} was swept on {len(entry['seeds'])} seeds; the rule is 20"
+        assert entry["seeds_passed"] == len(entry["seeds"]), f"{rel} failed on some seeds: see {MD_PATH.name}"
