@@ -2,7 +2,8 @@
 
 Two checks per chapter notebook listed in ``CHAPTERS`` (chapters 0 and 4 are added when their pass is done):
 
-1. the level-2 headings contain, in this order, an objectives, a takeaways, a references and an exercises section;
+1. the level-2 headings contain, in this order, an objectives, a (finance) motivation, a notation, a pitfalls, a
+   takeaways, a references and an exercises section, and the notation section holds a symbol table;
 2. a number written in a markdown cell that equals a bound of an ``assert`` in the next code cell must also appear in
    some printed output of the stored notebook. Otherwise the prose quotes the test's tolerance ("below 0.7")
    instead of what the run measured ("0.49"): state the measured number and keep the tolerance in the assert.
@@ -22,7 +23,7 @@ CHAPTERS = [
     "notebooks/02b_conditional_autoencoder.ipynb",
     "notebooks/03_multvae_recommendation.ipynb",
 ]
-ORDER = ("objectives", "takeaways", "references", "exercises")
+ORDER = ("objectives", "motivation", "notation", "pitfalls", "takeaways", "references", "exercises")
 # a decimal number (0.7, 1.5, -0.02) or a percentage (90 %, 25%); plain integers are too often indices or counts
 DECIMAL = re.compile(r"(?<![\w.])-?\d+\.\d+(?![\w.])")
 PERCENT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?%")
@@ -129,6 +130,19 @@ def test_sections_in_book_order(rel):
 
 
 @pytest.mark.parametrize("rel", CHAPTERS)
+def test_notation_table_near_the_top(rel):
+    nb = _load(rel)
+    md = "\n".join(_src(c) for c in nb["cells"] if c["cell_type"] == "markdown")
+    m = re.search(r"^## Notation\b(.*?)(?=^## |\Z)", md, re.M | re.S)
+    assert m, f"{rel}: a '## Notation' section"
+    rows = [ln for ln in m.group(1).splitlines() if ln.lstrip().startswith("|") and "---" not in ln]
+    assert len(rows) >= 4, f"{rel}: the notation section is a table of symbols and meanings (a header and 3+ rows)"
+    heads = headings(nb)
+    first_numbered = next((i for i, h in enumerate(heads) if re.match(r"\d", h)), len(heads))
+    assert section_positions(heads)["notation"] < first_numbered, f"{rel}: the notation table comes before section 1"
+
+
+@pytest.mark.parametrize("rel", CHAPTERS)
 def test_references_section_lists_sources(rel):
     nb = _load(rel)
     md = "\n".join(_src(c) for c in nb["cells"] if c["cell_type"] == "markdown")
@@ -163,5 +177,5 @@ def test_the_bound_check_can_fail():
 
 
 def test_the_order_check_can_fail():
-    pos = section_positions(["Objectives", "References", "Takeaways", "Exercises"])
+    pos = section_positions(["Objectives", "Motivation", "Notation", "Pitfalls", "References", "Takeaways", "Exercises"])
     assert [pos[s] for s in ORDER] != sorted(pos[s] for s in ORDER)
