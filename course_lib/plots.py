@@ -617,7 +617,7 @@ def plot_ndcg_worked_example(
     width = max(6, int(110 / k))  # characters per line of an item label, so that k labels fit side by side
 
     def short(item: Any) -> str:
-        lines = textwrap.wrap(str(item), width) or [""]
+        lines = textwrap.wrap(str(item), width, break_long_words=False) or [""]  # whole words only
         return "\n".join(lines[:3]) + ("…" if len(lines) > 3 else "")
 
     ax.set_xticks(ranks, [f"{r}\n{short(item)}" for r, item in zip(ranks, w["top"])], fontsize=7 if k > 8 else 8)

@@ -22,6 +22,7 @@ CHAPTERS = [
     "notebooks/02_vae_factors_vs_pca.ipynb",
     "notebooks/02b_conditional_autoencoder.ipynb",
     "notebooks/03_multvae_recommendation.ipynb",
+    "notebooks/04_anomaly_detection_and_augmentation.ipynb",
 ]
 ORDER = ("objectives", "motivation", "notation", "pitfalls", "takeaways", "references", "exercises")
 # a decimal number (0.7, 1.5, -0.02) or a percentage (90 %, 25%); plain integers are too often indices or counts
