@@ -17,6 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = [
+    "notebooks/00_getting_started.ipynb",
     "notebooks/01_autoencoder_embeddings.ipynb",
     "notebooks/02_vae_factors_vs_pca.ipynb",
     "notebooks/02b_conditional_autoencoder.ipynb",
