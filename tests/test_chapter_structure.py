@@ -1,8 +1,9 @@
 """Chapters read as a book: one section order, a reference list, and prose that states measured numbers.
 
-Two checks per chapter notebook listed in ``CHAPTERS`` (chapters 0 and 4 are added when their pass is done):
+Checks for every chapter notebook in ``notebooks/`` (a new chapter is covered the day it is added):
 
-1. the level-2 headings contain, in this order, an objectives, a takeaways, a references and an exercises section;
+1. the level-2 headings contain, in this order, an objectives, a (finance) motivation, a notation, a pitfalls, a
+   takeaways, a references and an exercises section, and the notation section holds a symbol table;
 2. a number written in a markdown cell that equals a bound of an ``assert`` in the next code cell must also appear in
    some printed output of the stored notebook. Otherwise the prose quotes the test's tolerance ("below 0.7")
    instead of what the run measured ("0.49"): state the measured number and keep the tolerance in the assert.
@@ -15,13 +16,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = [
-    "notebooks/01_autoencoder_embeddings.ipynb",
-    "notebooks/02_vae_factors_vs_pca.ipynb",
-    "notebooks/02b_conditional_autoencoder.ipynb",
-    "notebooks/03_multvae_recommendation.ipynb",
-]
-ORDER = ("objectives", "takeaways", "references", "exercises")
+CHAPTERS = sorted(f"notebooks/{p.name}" for p in (ROOT / "notebooks").glob("*.ipynb"))
+ORDER = ("objectives", "motivation", "notation", "pitfalls", "takeaways", "references", "exercises")
 # a decimal number (0.7, 1.5, -0.02) or a percentage (90 %, 25%); plain integers are too often indices or counts
 DECIMAL = re.compile(r"(?<![\w.])-?\d+\.\d+(?![\w.])")
 PERCENT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?%")
@@ -128,6 +124,19 @@ def test_sections_in_book_order(rel):
 
 
 @pytest.mark.parametrize("rel", CHAPTERS)
+def test_notation_table_near_the_top(rel):
+    nb = _load(rel)
+    md = "\n".join(_src(c) for c in nb["cells"] if c["cell_type"] == "markdown")
+    m = re.search(r"^## Notation\b(.*?)(?=^## |\Z)", md, re.M | re.S)
+    assert m, f"{rel}: a '## Notation' section"
+    rows = [ln for ln in m.group(1).splitlines() if ln.lstrip().startswith("|") and "---" not in ln]
+    assert len(rows) >= 4, f"{rel}: the notation section is a table of symbols and meanings (a header and 3+ rows)"
+    heads = headings(nb)
+    first_numbered = next((i for i, h in enumerate(heads) if re.match(r"\d", h)), len(heads))
+    assert section_positions(heads)["notation"] < first_numbered, f"{rel}: the notation table comes before section 1"
+
+
+@pytest.mark.parametrize("rel", CHAPTERS)
 def test_references_section_lists_sources(rel):
     nb = _load(rel)
     md = "\n".join(_src(c) for c in nb["cells"] if c["cell_type"] == "markdown")
@@ -162,5 +171,21 @@ def test_the_bound_check_can_fail():
 
 
 def test_the_order_check_can_fail():
-    pos = section_positions(["Objectives", "References", "Takeaways", "Exercises"])
+    pos = section_positions(["Objectives", "Motivation", "Notation", "Pitfalls", "References", "Takeaways", "Exercises"])
     assert [pos[s] for s in ORDER] != sorted(pos[s] for s in ORDER)
+
+
+@pytest.mark.parametrize("rel", CHAPTERS)
+def test_appendix_last_and_collapsed(rel):
+    """Maintainer material (run times, seed audits) sits in a final appendix whose code cells are collapsed."""
+    nb = _load(rel)
+    heads = headings(nb)
+    appendix = [i for i, h in enumerate(heads) if h.lower().startswith("appendix")]
+    assert appendix == [len(heads) - 1], f"{rel}: one '## Appendix: ...' section, the last one; headings are {heads}"
+    cells = nb["cells"]
+    start = max(i for i, c in enumerate(cells) if c["cell_type"] == "markdown" and _src(c).lstrip().startswith("## Appendix"))
+    code = [c for c in cells[start + 1 :] if c["cell_type"] == "code"]
+    for c in code:
+        meta = c.get("metadata", {})
+        assert "hide-cell" in meta.get("tags", []), f"{rel}: tag the appendix's code cells 'hide-cell' (collapsed on the site)"
+        assert meta.get("jupyter", {}).get("source_hidden"), f"{rel}: collapse the appendix's code in JupyterLab"
