@@ -52,15 +52,27 @@ def test_every_checker_has_two_levels_of_hints_and_level_one_shows_no_code():
 
 
 def test_hint_accepts_the_exercise_the_checker_or_its_name(capsys):
-    one = hint("kl_normal")
-    assert "level 1" in one and "variance" in one
-    two = hint(check_kl_normal, level=2)
-    assert "logvar.exp()" in two
-    assert hint("check_train_only_scaler", level=2).startswith("scale (hint level 2)")
+    assert hint("kl_normal") is None, "hint prints its text; returning it too would show it twice in a notebook"
+    one = capsys.readouterr().out
+    assert "level 1" in one and "variance" in one and one.count("kl_normal (hint level 1)") == 1
+    hint(check_kl_normal, level=2)
+    assert "logvar.exp()" in capsys.readouterr().out
+    hint("check_train_only_scaler", level=2)
+    assert capsys.readouterr().out.startswith("scale (hint level 2)")
     with pytest.raises(ValueError, match="one of"):
         hint("no_such_exercise")
     with pytest.raises(ValueError, match="level must be 1"):
         hint("kl_normal", level=3)
+
+
+def test_hint_shows_once_in_ipython(capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.user_ns.update(hint=hint)
+    shell.run_cell("hint('kl_normal')")  # the last expression of a cell: IPython would echo a returned value as Out
+    out = capsys.readouterr().out
+    assert out.count("kl_normal (hint level 1)") == 1, out
 
 
 def test_checkers_leave_the_global_random_state_alone():

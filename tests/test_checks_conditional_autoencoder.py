@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -85,7 +87,9 @@ def test_rank_normalize_right_answers_pass() -> None:
         (lambda v: (v.argsort(axis=1).argsort(axis=1) + 1) / v.shape[1] - 0.5, "not N"),
         (lambda v: -rank_right(v), "reversed"),
         (lambda v: (v - v.mean(1, keepdims=True)) / v.std(1, keepdims=True), "standardised"),
-        (lambda v: rank_right(v)[:, ::-1], "expected row 0"),
+        (lambda v: rank_right(v)[:, ::-1], "expected"),
+        (lambda v: v.argsort(axis=1) / (v.shape[1] - 1) - 0.5, "argsort once"),  # the common slip: positions, not ranks
+        (lambda v: np.argsort(v, axis=1) / (v.shape[1] - 1) - 0.5, "not each value's rank"),
         (lambda v: v.argsort(axis=1).argsort(axis=1) / 4 - 0.5, "second array"),
         (lambda v: rank_right(v)[:-1], "same shape"),
     ],
@@ -93,6 +97,18 @@ def test_rank_normalize_right_answers_pass() -> None:
 def test_rank_normalize_wrong_answers_are_caught(wrong, hint: str) -> None:
     with pytest.raises(AssertionError, match=hint):
         check_rank_normalize(wrong)
+
+
+def test_rank_normalize_failure_shows_a_row_that_differs() -> None:
+    def off_in_one_row(v: np.ndarray) -> np.ndarray:
+        out = rank_right(v).astype(float)
+        out[3] = out[3, ::-1]
+        return out
+
+    with pytest.raises(AssertionError, match=r"row 3 \(period 3\): expected") as info:
+        check_rank_normalize(off_in_one_row)
+    expected, got = re.search(r"expected (\[[^\]]*\]), got (\[[^\]]*\])", str(info.value)).groups()
+    assert expected != got, "the message must show a row where the answer is wrong"
 
 
 # --- total and predictive R^2 ------------------------------------------------

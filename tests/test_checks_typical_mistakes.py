@@ -211,6 +211,7 @@ MISTAKES = [
         "scale ignored",
         "noise_scale",
     ),
+    ("check_rank_normalize", lambda v: np.argsort(v, axis=1) / (v.shape[1] - 1) - 0.5, "positions, not ranks", "argsort once"),
 ]
 
 

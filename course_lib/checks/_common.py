@@ -121,8 +121,8 @@ def _find_hint(exercise: Any) -> Hint:
     raise ValueError(f"no hints for {name!r}; pass the name of the function you write, one of: {known}.")
 
 
-def hint(exercise: Any, level: int = 1) -> str:
-    """Print (and return) a hint for an exercise.
+def hint(exercise: Any, level: int = 1) -> None:
+    """Print a hint for an exercise (once: it returns None, so a notebook shows no second copy as the cell's Out).
 
     Parameters
     ----------
@@ -130,19 +130,12 @@ def hint(exercise: Any, level: int = 1) -> str:
         The function you write (``"kl_normal"``), its checker's name or the checker itself.
     level : int
         1 names the concept and where to read about it; 2 shows the shape of the formula or code.
-
-    Returns
-    -------
-    str
-        The hint text (also printed).
     """
     if level not in (1, 2):
         raise ValueError(f"level must be 1 (the concept) or 2 (the shape of the code), got {level!r}.")
     h = _find_hint(exercise)
     text = h.concept if level == 1 else h.shape
-    out = f"{h.exercise} (hint level {level}): {text}"
-    print(out)
-    return out
+    print(f"{h.exercise} (hint level {level}): {text}")
 
 
 # ---- the learner-facing failure ------------------------------------------------------------------

@@ -77,6 +77,16 @@ def _rank_ref(values: np.ndarray) -> np.ndarray:
     return ranks / (values.shape[1] - 1) - 0.5
 
 
+def _assert_rows_match(out: np.ndarray, ref: np.ndarray) -> None:
+    """Fail naming the first row (period) where ``out`` (T, N) differs from ``ref`` (T, N)."""
+    if close(out, ref):
+        return
+    bad = next(t for t in range(ref.shape[0]) if not close(out[t], ref[t]))
+    raise AssertionError(
+        f"row {bad} (period {bad}): expected {np.round(ref[bad], 3).tolist()}, got {np.round(out[bad], 3).tolist()}."
+    )
+
+
 def check_rank_normalize(fn: Callable[[np.ndarray], np.ndarray]) -> None:
     """Check ``fn(values) -> same shape``: each row (period) ranked across its columns (stocks) to [-0.5, 0.5]."""
     rng = np.random.default_rng(2)
@@ -106,7 +116,14 @@ def check_rank_normalize(fn: Callable[[np.ndarray], np.ndarray]) -> None:
         raise AssertionError("the order is reversed: the smallest value must map to -0.5 and the largest to 0.5.")
     if close(out, (V - V.mean(1, keepdims=True)) / V.std(1, keepdims=True)):
         raise AssertionError("you standardised the values (z-scores); rank them instead: ranks are robust to outliers.")
-    assert close(out, ref), f"expected row 0 = {np.round(ref[0], 3).tolist()}, got {np.round(out[0], 3).tolist()}."
+    order = V.argsort(axis=1).astype(float)  # one argsort: the positions that sort the row, not the ranks
+    if any(close(out, cand) for cand in (order / (N - 1) - 0.5, order, order / N - 0.5, (order + 1) / N - 0.5)):
+        raise AssertionError(
+            "you applied argsort once: argsort returns the positions that would sort the row (which column is "
+            "smallest, which next, ...), not each value's rank. The rank of each value is the argsort of the argsort "
+            "(or scipy.stats.rankdata / DataFrame.rank(axis=1) minus 1)."
+        )
+    _assert_rows_match(out, ref)
     V2 = rng.standard_normal((3, 8))
     assert close(run(V2), _rank_ref(V2)), "wrong on a second array of another size: do not hard-code N."
 
