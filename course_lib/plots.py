@@ -237,21 +237,22 @@ def plot_vae_diagram(ax: Axes | None = None, *, title: str = "The variational au
     _arrow(ax, (9.1, 3.0), (9.1, 4.35))
     ax.text(9.35, 3.68, "reparameterisation:\nrandomness enters here", fontsize=8, va="center", ha="left", color="0.25")
     # KL term under (mu, log sigma^2)
-    _box(ax, 5.0, 1.15, 4.4, 1.1, "KL loss: $\\mathrm{KL}(q_\\phi(z\\mid x)\\,\\|\\,\\mathcal{N}(0, I))$", "loss term", 9)
+    _box(ax, 5.3, 1.15, 5.6, 1.1, "KL loss: $\\mathrm{KL}(q_\\phi(z\\mid x)\\,\\|\\,\\mathcal{N}(0, I))$", "loss term", 9)
     _arrow(ax, (6.3, 4.05), (6.3, 1.7), ls="--")
     # reconstruction term joining x and x_hat over the top
     _box(
         ax,
         8.0,
         7.85,
-        7.6,
+        9.6,
         0.9,
         "reconstruction loss: $-\\log p_\\theta(x\\mid z)$  (compares $\\hat x$ with $x$)",
         "loss term",
         9,
     )
-    _arrow(ax, (1.0, 5.65), (4.2, 7.85), ls="--", connectionstyle="angle,angleA=90,angleB=0,rad=0")
-    _arrow(ax, (14.9, 5.65), (11.8, 7.85), ls="--", connectionstyle="angle,angleA=90,angleB=180,rad=0")
+    # the dashed arrows end at the box's edges (x = 8.0 -/+ 9.6 / 2), outside its text
+    _arrow(ax, (1.0, 5.65), (3.2, 7.85), ls="--", connectionstyle="angle,angleA=90,angleB=0,rad=0")
+    _arrow(ax, (14.9, 5.65), (12.8, 7.85), ls="--", connectionstyle="angle,angleA=90,angleB=180,rad=0")
     ax.text(13.3, 1.15, "loss = reconstruction + $\\beta$ $\\cdot$ KL", fontsize=9, ha="center", va="center")
     handles = [Patch(facecolor=c, edgecolor="0.3", label=k) for k, c in _VAE_COLOURS.items()]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=5, fontsize=7.5, frameon=False)

@@ -1,6 +1,6 @@
 """Chapters read as a book: one section order, a reference list, and prose that states measured numbers.
 
-Two checks per chapter notebook listed in ``CHAPTERS`` (chapters 0 and 4 are added when their pass is done):
+Checks for every chapter notebook in ``notebooks/`` (a new chapter is covered the day it is added):
 
 1. the level-2 headings contain, in this order, an objectives, a (finance) motivation, a notation, a pitfalls, a
    takeaways, a references and an exercises section, and the notation section holds a symbol table;
@@ -16,13 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = [
-    "notebooks/01_autoencoder_embeddings.ipynb",
-    "notebooks/02_vae_factors_vs_pca.ipynb",
-    "notebooks/02b_conditional_autoencoder.ipynb",
-    "notebooks/03_multvae_recommendation.ipynb",
-    "notebooks/04_anomaly_detection_and_augmentation.ipynb",
-]
+CHAPTERS = sorted(f"notebooks/{p.name}" for p in (ROOT / "notebooks").glob("*.ipynb"))
 ORDER = ("objectives", "motivation", "notation", "pitfalls", "takeaways", "references", "exercises")
 # a decimal number (0.7, 1.5, -0.02) or a percentage (90 %, 25%); plain integers are too often indices or counts
 DECIMAL = re.compile(r"(?<![\w.])-?\d+\.\d+(?![\w.])")
@@ -179,3 +173,19 @@ def test_the_bound_check_can_fail():
 def test_the_order_check_can_fail():
     pos = section_positions(["Objectives", "Motivation", "Notation", "Pitfalls", "References", "Takeaways", "Exercises"])
     assert [pos[s] for s in ORDER] != sorted(pos[s] for s in ORDER)
+
+
+@pytest.mark.parametrize("rel", CHAPTERS)
+def test_appendix_last_and_collapsed(rel):
+    """Maintainer material (run times, seed audits) sits in a final appendix whose code cells are collapsed."""
+    nb = _load(rel)
+    heads = headings(nb)
+    appendix = [i for i, h in enumerate(heads) if h.lower().startswith("appendix")]
+    assert appendix == [len(heads) - 1], f"{rel}: one '## Appendix: ...' section, the last one; headings are {heads}"
+    cells = nb["cells"]
+    start = max(i for i, c in enumerate(cells) if c["cell_type"] == "markdown" and _src(c).lstrip().startswith("## Appendix"))
+    code = [c for c in cells[start + 1 :] if c["cell_type"] == "code"]
+    for c in code:
+        meta = c.get("metadata", {})
+        assert "hide-cell" in meta.get("tags", []), f"{rel}: tag the appendix's code cells 'hide-cell' (collapsed on the site)"
+        assert meta.get("jupyter", {}).get("source_hidden"), f"{rel}: collapse the appendix's code in JupyterLab"

@@ -137,7 +137,7 @@ register_hints(
         "log_returns",
         (
             "a log return compares each day's price with the previous day's on the log scale and is dated on the later day;"
-            " the first day has no previous price (Chapter 0, 'returns')."
+            " the first day has no previous price (Chapter 0, section 3)."
         ),
         "np.log(prices).diff() gives log(P_t) - log(P_{t-1}) on day t; drop the first row with .iloc[1:].",
     ),
@@ -146,7 +146,7 @@ register_hints(
         "rolling_volatility",
         (
             "the volatility on day t may use returns up to day t only: a trailing window, incomplete windows left empty "
-            "(Chapter 0, look-ahead pitfalls)."
+            "(Chapter 0, section 5: look-ahead bias)."
         ),
         "returns.rolling(window).std(): pandas' windows end on the current row; no center=True, no .shift(), no fillna.",
     ),
@@ -155,7 +155,7 @@ register_hints(
         "scale",
         (
             "estimate the mean and standard deviation on the training period only and apply those same numbers to both "
-            "periods (Chapter 0, look-ahead pitfalls)."
+            "periods (Chapter 0, section 5: look-ahead bias)."
         ),
         "mu, sd = train.mean(), train.std(); return (train - mu) / sd, (test - mu) / sd.",
     ),
