@@ -1,9 +1,10 @@
 """Every chapter's exercises end with one interpretation exercise: predict, then run, then explain.
 
 The shape (CONTRIBUTING.md): a ``## Exercise N · Predict, then run: ...`` heading; a written answer cell for the
-prediction (graded by hand); a code cell, not an answer cell, that runs the experiment, prints what it measured and
-asserts the model answer's claim; a written answer cell for the explanation. The learner's copy holds neither model
-answer, and the measured number is printed only by the run cell, never before it.
+prediction (graded by hand); a code cell, not an answer cell, that runs the experiment and prints what it measured
+but asserts nothing (an assert, or a comment with the seed range, would show the answer before the learner
+predicts); a written answer cell for the explanation; then a code cell that asserts the model answer's claims. The
+learner's copy holds neither model answer.
 """
 
 import json
@@ -49,17 +50,21 @@ def check_shape(cells: list[dict]) -> list[str]:
     try:
         first = kinds.index("written")
         run = kinds.index("code", first)
-        kinds.index("written", run)
+        explain = kinds.index("written", run)
+        check = kinds.index("code", explain)
     except ValueError:
-        return [f"expected a written prediction, a run cell and a written explanation, in that order; got {kinds}"]
-    code = _src(cells[1:][run])
-    if "### BEGIN SOLUTION" in code or cells[1:][run].get("metadata", {}).get("nbgrader", {}).get("solution"):
+        return [f"expected a written prediction, a run cell, a written explanation and a check cell, in that order; got {kinds}"]
+    body = cells[1:]
+    code = _src(body[run])
+    if "### BEGIN SOLUTION" in code or body[run].get("metadata", {}).get("nbgrader", {}).get("solution"):
         problems.append("the run cell is an answer cell: the learner predicts, the course runs")
     if "print(" not in code:
         problems.append("the run cell prints nothing")
-    if not re.search(r"^\s*assert\b", code, re.M):
-        problems.append("the run cell asserts nothing: back the model answer's claim with an assert")
-    if not re.search(r"predict", _src(cells[1:][first]), re.I):
+    if re.search(r"^\s*assert\b|#.*\bseeds?\b", code, re.M):
+        problems.append("the run cell shows the answer before the prediction: move asserts and seed ranges to the check cell")
+    if not re.search(r"^\s*assert\b", _src(body[check]), re.M):
+        problems.append("the check cell asserts nothing: back the model answer's claim with an assert")
+    if not re.search(r"predict", _src(body[first]), re.I):
         problems.append("the first written cell does not ask for a prediction")
     return problems
 
@@ -90,11 +95,17 @@ def test_the_shape_check_can_fail():
         "source": ["**Your prediction**"],
         "metadata": {"nbgrader": {"solution": True, "grade": True}},
     }
-    run = {"cell_type": "code", "source": ["print(x)\nassert x > 0"], "metadata": {}}
-    assert check_shape([heading, written, run, written]) == []
+    run = {"cell_type": "code", "source": ["print(x)"], "metadata": {}}
+    check = {"cell_type": "code", "source": ["assert x > 0"], "metadata": {}}
+    assert check_shape([heading, written, run, written, check]) == []
     assert check_shape([heading, written, written]) != []
-    quiet = dict(run, source=["print(x)"])
-    assert check_shape([heading, written, quiet, written]) == [
-        "the run cell asserts nothing: back the model answer's claim with an assert"
+    assert check_shape([heading, written, run, written]) != []  # no check cell
+    telling = dict(run, source=["print(x)\nassert x > 0  # seeds 1-8: 3 to 5"])
+    assert check_shape([heading, written, telling, written, check]) == [
+        "the run cell shows the answer before the prediction: move asserts and seed ranges to the check cell"
+    ]
+    quiet = dict(check, source=["x"])
+    assert check_shape([heading, written, run, written, quiet]) == [
+        "the check cell asserts nothing: back the model answer's claim with an assert"
     ]
     assert check_shape([]) != []
