@@ -146,13 +146,21 @@ def _wait_idle(page, timeout=HINT_SLOW) -> None:
 
 
 def _wait_all_run(page, n_code: int, timeout=HINT_SLOW) -> None:
-    """Wait until every code cell shows an execution count and the kernel is idle."""
+    """Wait until every code cell shows an execution count and the kernel is idle.
+
+    A cell whose source is collapsed (the chapters' appendix) shows a placeholder instead of its input area; its count
+    is read from the input area's prompt when JupyterLab keeps it in the page, and otherwise not required."""
     page.wait_for_function(
         """n => {
             const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
-            const prompts = [...panel.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent);
+            const cells = [...panel.querySelectorAll('.jp-CodeCell')];
+            const counted = c => {
+                const p = c.querySelector('.jp-InputArea .jp-InputPrompt');
+                if (p && /\\[\\d+\\]/.test(p.textContent)) return true;
+                return !p && c.querySelector('.jp-Placeholder') !== null;
+            };
             const idle = panel.querySelector('.jp-Notebook-ExecutionIndicator[data-status="idle"]');
-            return idle && prompts.length === n && prompts.every(t => /\\[\\d+\\]/.test(t));
+            return idle && cells.length === n && cells.every(counted);
         }""",
         arg=n_code,
         timeout=timeout,
